@@ -1,0 +1,50 @@
+"""The one clock of the product.
+
+Every "now" — intake, deadlines, the sweep, SpiffWorkflow's timer checks — comes from a ``Clock``
+passed in at wiring time, so tests move time instead of sleeping. All values are timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """Real time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that only moves when told to: for tests, the CLI's ``sweep --at`` and benchmarks."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = ensure_aware(start)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        self._now = ensure_aware(instant)
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._now += delta
+        return self._now
+
+
+def ensure_aware(value: datetime) -> datetime:
+    """Refuse naive datetimes loudly: a naive value is a bug, not a local time."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: a timezone is required")
+    return value

@@ -1,0 +1,73 @@
+"""Errors the engine raises to its callers, each carrying the data a client needs.
+
+    EngineError
+    ├── NotFound                 (unknown id, or an object the caller may not see → 404)
+    ├── Forbidden                (seen but not allowed, e.g. another user's claimed task → 403)
+    ├── Conflict                 (the instance changed underneath, or the task is no longer ready → 409)
+    ├── InvalidInput             (form data, complaint body, … with field errors → 422)
+    ├── InvalidWorkflow          (a BPMN file fails validation; errors name the element → 400)
+    └── ScriptError              (a sandboxed expression failed or was refused)
+        └── ScriptTimeout
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class EngineError(Exception):
+    """Base of every error the engine reports on purpose."""
+
+
+class NotFound(EngineError):
+    pass
+
+
+class Forbidden(EngineError):
+    pass
+
+
+class Conflict(EngineError):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class InvalidInput(EngineError):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class WorkflowIssue:
+    """One problem in a BPMN file, pointing at the element an admin must fix."""
+
+    element_id: str | None
+    message: str
+    element_name: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"element_id": self.element_id, "element_name": self.element_name, "message": self.message}
+
+
+class InvalidWorkflow(EngineError):
+    def __init__(self, issues: list[WorkflowIssue]) -> None:
+        super().__init__("; ".join(f"{i.element_id or '-'}: {i.message}" for i in issues))
+        self.issues = issues
+
+
+class ScriptError(EngineError):
+    pass
+
+
+class ScriptTimeout(ScriptError):
+    pass
