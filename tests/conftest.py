@@ -76,3 +76,14 @@ def db_engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(db_engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(db_engine)
+
+
+
+@pytest.fixture
+def pg_session_factory(request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]]:
+    """PostgreSQL only, for behaviour that needs truly concurrent transactions (row locks, SKIP LOCKED)."""
+    url: str = request.getfixturevalue("postgres_database")
+    _truncate_all(url)
+    engine = make_engine(url)
+    yield make_session_factory(engine)
+    engine.dispose()

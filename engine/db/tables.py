@@ -31,6 +31,7 @@ class SpecVersion(Base):
     spec_json: Mapped[str] = mapped_column(Text)
     top_spec: Mapped[str] = mapped_column(String(100))
     start_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     uploaded_by: Mapped[str | None] = mapped_column(String(100))
     uploaded_at: Mapped[datetime]
 
@@ -57,7 +58,6 @@ class ProcessInstance(Base):
     state: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     complaint_id: Mapped[int | None] = mapped_column(BigId, index=True)
-    correlation: Mapped[str | None] = mapped_column(String(100), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -136,5 +136,6 @@ class AuditEvent(Base):
     instance_id: Mapped[int | None] = mapped_column(BigId, index=True)
     complaint_id: Mapped[int | None] = mapped_column(BigId, index=True)
     case_id: Mapped[int | None] = mapped_column(BigId)
-    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    agency_code: Mapped[str | None] = mapped_column(String(50))
     details: Mapped[Any] = mapped_column(JSON, default=dict)

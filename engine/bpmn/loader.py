@@ -1,0 +1,166 @@
+"""Turn one BPMN file into a ``SpecBundle``: the parsed specs plus what the product reads from them.
+
+One parser per file version (SpiffWorkflow rejects duplicate process ids within a parser). Process
+level extension properties (the pool's ``agency`` expression) are read here from the XML, because
+SpiffWorkflow's parser drops them; keeping them beside the spec avoids patching its serializer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.bpmn.xml_safety import parse_bpmn_xml
+from engine.errors import InvalidWorkflow, WorkflowIssue
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """What the product needs to know about one human task of a spec version."""
+
+    process_id: str
+    name: str
+    title: str
+    lane: str | None
+    form: dict[str, Any] | None
+    deadline_rule: str | None
+    deadline_from: str | None
+    deadline_extended: str | None
+    properties: dict[str, str]
+
+
+@dataclass
+class SpecBundle:
+    key: str
+    top_spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    process_properties: dict[str, dict[str, str]]
+    process_names: dict[str, str]
+    tasks: dict[tuple[str, str], TaskDefinition] = field(default_factory=dict)
+
+    @property
+    def is_collaboration(self) -> bool:
+        return bool(self.subprocess_specs) and self.top_spec.name not in self.subprocess_specs
+
+    @property
+    def start_messages(self) -> list[str]:
+        """Messages that start a new instance of this spec (its only start events catch them)."""
+        if self.is_collaboration:
+            return []
+        events = self.top_spec.bpmn_start_events if hasattr(self.top_spec, "bpmn_start_events") else []
+        names = [ev.event_definition.name for ev in events
+                 if isinstance(ev.event_definition, MessageEventDefinition)]
+        return names if names and len(names) == len(events) else []
+
+    def all_specs(self) -> Iterator[BpmnProcessSpec]:
+        yield self.top_spec
+        yield from (s for name, s in self.subprocess_specs.items() if name != self.top_spec.name)
+
+    def task(self, process_id: str, name: str) -> TaskDefinition | None:
+        return self.tasks.get((process_id, name))
+
+
+def _properties(node: etree._Element) -> dict[str, str]:
+    return {
+        prop.get("name", ""): prop.get("value", "")
+        for prop in node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+                               namespaces=NS)
+    }
+
+
+def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBundle, etree._Element]:
+    """Parse and XSD-validate a file; raises ``InvalidWorkflow`` naming the element at fault."""
+    root = parse_bpmn_xml(xml)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(root, filename)
+        collaborations = list(parser.collaborations)
+        if collaborations:
+            key = collaborations[0]
+            top_spec, subprocess_specs = parser.get_collaboration(key)
+            if not subprocess_specs:
+                raise InvalidWorkflow([WorkflowIssue(key, "协作图中没有可执行的流程 / the collaboration has "
+                                                          "no executable process")])
+        else:
+            executable = [pid for pid in parser.get_process_ids()
+                          if parser.get_process_parser(pid).process_executable]
+            if len(executable) != 1:
+                raise InvalidWorkflow([WorkflowIssue(None, "文件须含一个协作图或恰好一个可执行流程 / a file needs "
+                                                           f"one collaboration or exactly one executable process "
+                                                           f"(found {len(executable)})")])
+            key = executable[0]
+            top_spec = parser.get_spec(key)
+            subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        raise InvalidWorkflow([WorkflowIssue(exc.id or None, str(exc).split("\n")[0],
+                                             exc.name or None)]) from None
+    except InvalidWorkflow:
+        raise
+    except Exception as exc:  # SpiffWorkflow raises many kinds on odd input: report, never crash
+        raise InvalidWorkflow([WorkflowIssue(getattr(exc, "id", None) or None,
+                                             f"无法解析 / cannot parse: {exc}")]) from None
+
+    processes = root.xpath("//bpmn:process", namespaces=NS)
+    bundle = SpecBundle(
+        key=key,
+        top_spec=top_spec,
+        subprocess_specs=subprocess_specs,
+        process_properties={p.get("id"): _properties(p) for p in processes},
+        process_names={p.get("id"): p.get("name") or p.get("id") for p in processes},
+    )
+    participants = root.xpath("//bpmn:participant", namespaces=NS)
+    for participant in participants:  # a pool's name is the participant's, when the process has none
+        if participant.get("processRef") and participant.get("name"):
+            bundle.process_names[participant.get("processRef")] = participant.get("name")
+    issues = collect_tasks(bundle)
+    if issues:
+        raise InvalidWorkflow(issues)
+    return bundle, root
+
+
+def collect_tasks(bundle: SpecBundle) -> list[WorkflowIssue]:
+    """Index the human tasks of every pool; returns problems with their forms."""
+    issues: list[WorkflowIssue] = []
+    for spec in bundle.all_specs():
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "manual", False):
+                bundle.tasks[(spec.name, task_spec.name)] = _task_definition(spec.name, task_spec, issues)
+    return issues
+
+
+def _task_definition(process_id: str, task_spec: TaskSpec, issues: list[WorkflowIssue]) -> TaskDefinition:
+    extensions = getattr(task_spec, "extensions", {}) or {}
+    props: dict[str, str] = dict(extensions.get("properties", {}))
+    form: dict[str, Any] | None = None
+    if props.get("form"):
+        try:
+            form = json.loads(props["form"])
+        except json.JSONDecodeError as exc:
+            issues.append(WorkflowIssue(task_spec.name, f"表单不是合法 JSON / form is not valid JSON: {exc}",
+                                        getattr(task_spec, "bpmn_name", None)))
+    return TaskDefinition(
+        process_id=process_id,
+        name=task_spec.name,
+        title=getattr(task_spec, "bpmn_name", None) or task_spec.name,
+        lane=getattr(task_spec, "lane", None),
+        form=form,
+        deadline_rule=props.get("deadline") or None,
+        deadline_from=props.get("deadline_from") or None,
+        deadline_extended=props.get("deadline_extended") or None,
+        properties=props,
+    )

@@ -1,0 +1,250 @@
+"""The deadline policy: statutory deadlines as data (shared/domain/deadlines.md).
+
+A BPMN task or timer names a rule (``deadline: acceptance``), never a number. The rule's version is
+chosen by the complaint's ``received_at`` (its Asia/Shanghai date), because the law in force when a
+complaint is received governs its handling: complaints received before 2026-04-15 stay under SAMR
+Order No. 20, later ones fall under Order No. 121. Rules are data so an admin can correct and
+extend them (the lead persists and audits them); ``default_policy()`` is only the shipped table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
+
+from engine.periods import (
+    Deadline,
+    Period,
+    PeriodUnit,
+    compute_due,
+    shift_for_suspension,
+    to_shanghai_date,
+)
+from engine.workdays import WorkdayCalendar
+
+__all__ = [
+    "Deadline",
+    "DeadlinePolicy",
+    "Period",
+    "PeriodUnit",
+    "RuleVersion",
+    "UnknownRule",
+    "compute_due",
+    "default_policy",
+    "due_for",
+    "shift_for_suspension",
+]
+
+
+class UnknownRule(KeyError):
+    """No rule of that name, or no version of it covering the complaint's receipt date."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:  # KeyError would show the message quoted, as if it were a key
+        return self.message
+
+
+@dataclass(frozen=True)
+class RuleVersion:
+    """One version of a named rule, for complaints received in ``[valid_from, valid_until)``
+    (Asia/Shanghai dates; ``None`` = unbounded)."""
+
+    name: str
+    period: Period
+    counts_from: str
+    valid_from: date | None = None
+    valid_until: date | None = None
+    extension: Period | None = None
+    on_expiry: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name or self.name != self.name.strip():
+            raise ValueError(f"rule name {self.name!r} must be non-empty without surrounding spaces")
+        if not isinstance(self.period, Period):
+            raise TypeError(f"rule {self.name}: period must be a Period (use Period.parse), got {self.period!r}")
+        if self.extension is not None and not isinstance(self.extension, Period):
+            raise TypeError(f"rule {self.name}: extension must be a Period or None, got {self.extension!r}")
+        for label, bound in (("valid_from", self.valid_from), ("valid_until", self.valid_until)):
+            if bound is not None and (isinstance(bound, datetime) or not isinstance(bound, date)):
+                raise TypeError(f"rule {self.name}: {label} must be a date or None, got {bound!r}")
+        start, end = self.valid_from, self.valid_until
+        if start is not None and end is not None and start >= end:
+            raise ValueError(f"rule {self.name}: valid_from {start} must be before valid_until {end}")
+
+    def covers(self, day: date) -> bool:
+        """Whether a complaint received on ``day`` falls under this version."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day < self.valid_until
+        )
+
+    def describe_validity(self) -> str:
+        start = self.valid_from.isoformat() if self.valid_from else "…"
+        end = self.valid_until.isoformat() if self.valid_until else "…"
+        return f"[{start}, {end})"
+
+
+class DeadlinePolicy:
+    """Named rules, each with non-overlapping versions by receipt date."""
+
+    def __init__(self, rules: Iterable[RuleVersion]) -> None:
+        by_name: dict[str, list[RuleVersion]] = {}
+        for rule in rules:
+            by_name.setdefault(rule.name, []).append(rule)
+        for name, versions in by_name.items():
+            # Unbounded starts sort first; then each version must end before the next one starts.
+            versions.sort(key=lambda version: version.valid_from or date.min)
+            for earlier, later in pairwise(versions):
+                if earlier.valid_until is None or later.valid_from is None or earlier.valid_until > later.valid_from:
+                    raise ValueError(
+                        f"rule {name}: versions {earlier.describe_validity()} and {later.describe_validity()} overlap"
+                    )
+        self._rules: dict[str, tuple[RuleVersion, ...]] = {name: tuple(versions) for name, versions in by_name.items()}
+
+    def names(self) -> list[str]:
+        """The rule names, sorted."""
+        return sorted(self._rules)
+
+    def versions(self, name: str) -> tuple[RuleVersion, ...]:
+        """All versions of ``name``, oldest first."""
+        try:
+            return self._rules[name]
+        except KeyError:
+            raise UnknownRule(
+                f"unknown deadline rule {name!r}; known rules: {', '.join(self.names()) or '(none)'}"
+            ) from None
+
+    def rule_for(self, name: str, received_at: datetime) -> RuleVersion:
+        """The version of ``name`` governing a complaint received at ``received_at`` (aware)."""
+        received_day = to_shanghai_date(received_at)
+        versions = self.versions(name)
+        for version in versions:
+            if version.covers(received_day):
+                return version
+        covered = ", ".join(version.describe_validity() for version in versions)
+        raise UnknownRule(
+            f"deadline rule {name!r} has no version for complaints received on {received_day.isoformat()} "
+            f"(Asia/Shanghai); versions cover {covered}"
+        )
+
+
+def due_for(
+    policy: DeadlinePolicy,
+    calendar: WorkdayCalendar,
+    rule_name: str,
+    start: datetime,
+    received_at: datetime,
+    *,
+    extended: bool = False,
+) -> Deadline:
+    """The deadline of rule ``rule_name`` counted from ``start`` (the rule's counts_from event), with
+    the version chosen by the complaint's ``received_at``; ``extended`` applies the rule's
+    extension (once), and is an error for a rule that has none."""
+    rule = policy.rule_for(rule_name, received_at)
+    if extended and rule.extension is None:
+        raise ValueError(f"deadline rule {rule_name!r} ({rule.describe_validity()}) cannot be extended")
+    return compute_due(
+        rule.period,
+        start,
+        calendar,
+        extended_by=rule.extension if extended else None,
+        rule=rule_name,
+    )
+
+
+ORDER_121_IN_FORCE = date(2026, 4, 15)
+
+
+def default_policy() -> DeadlinePolicy:
+    """The shipped table of shared/domain/deadlines.md. Only ``mediation`` changes with Order 121;
+    every other rule has one version for all receipt dates."""
+    parse = Period.parse
+    rules = [
+        RuleVersion(
+            name="acceptance",
+            period=parse("7wd"),
+            counts_from="receipt of complaint (收到投诉之日)",
+            on_expiry="overdue; escalate (no deemed acceptance)",
+            source="Order 20 art. 14; 消费者权益保护法 art. 46",
+        ),
+        RuleVersion(
+            name="jurisdiction_dispute",
+            period=parse("7wd"),
+            counts_from="the dispute arising (发生争议之日)",
+            on_expiry="common superior designates the handler (共同上一级指定)",
+            source="Order 20 art. 30",
+        ),
+        RuleVersion(
+            name="mediation",
+            period=parse("45wd"),
+            counts_from="acceptance (受理之日)",
+            valid_until=ORDER_121_IN_FORCE,
+            on_expiry="mediation terminates automatically (终止调解)",
+            source="Order 20 art. 21(5); testing time excluded, art. 20",
+        ),
+        RuleVersion(
+            name="mediation",
+            period=parse("60cd"),
+            counts_from="acceptance (受理之日)",
+            valid_from=ORDER_121_IN_FORCE,
+            on_expiry="mediation terminates automatically (终止调解)",
+            source="Order 121 art. 23(1)(5) (best reading; official text not yet available)",
+        ),
+        RuleVersion(
+            name="termination_notice",
+            period=parse("7wd"),
+            counts_from="termination decision (作出终止调解决定之日)",
+            on_expiry="overdue",
+            source="Order 20 art. 21",
+        ),
+        RuleVersion(
+            name="clue_verification",
+            period=parse("15wd"),
+            extension=parse("15wd"),
+            counts_from="discovery of the clue / receipt of the report (发现线索或者收到材料之日)",
+            on_expiry="a decision on filing (立案) is due; escalate",
+            source="Order 20 art. 23; 行政处罚程序规定 art. 18 (extension once, head's approval)",
+        ),
+        RuleVersion(
+            name="reporter_notice",
+            period=parse("5wd"),
+            counts_from="the decision whether to file (作出是否立案决定之日)",
+            on_expiry="overdue",
+            source="Order 20 art. 31",
+        ),
+        RuleVersion(
+            name="case_decision",
+            period=parse("90cd"),
+            extension=parse("30cd"),
+            counts_from="filing (立案之日)",
+            on_expiry="overdue; escalate",
+            source="行政处罚程序规定 art. 64 (30 days with approval; further only by collective decision)",
+        ),
+        RuleVersion(
+            name="judicial_confirmation",
+            period=parse("30cd"),
+            counts_from="the mediation agreement taking effect (调解协议生效之日)",
+            on_expiry="confirmation no longer available; close the tracking item",
+            source="人民调解法 art. 33",
+        ),
+        RuleVersion(
+            name="association_acceptance",
+            period=parse("5wd"),
+            counts_from="receipt (收到投诉之日)",
+            on_expiry="overdue",
+            source="浙江省实施办法 art. 32 (provincial practice)",
+        ),
+        RuleVersion(
+            name="odr_negotiation",
+            period=parse("10wd"),
+            counts_from="receipt (收到投诉之日)",
+            on_expiry="complainant may turn to the regulator",
+            source="12315 ODR practice",
+        ),
+    ]
+    return DeadlinePolicy(rules)

@@ -1,0 +1,95 @@
+"""Engine fixtures: a runner over a real database, with a recording stand-in for the product hooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import SHANGHAI, FixedClock
+from engine.deadlines import DeadlineService
+from engine.runner import Actor, InstanceRecord, Runner, TransitionContext
+from engine.specs import SpecCache, deploy, upload
+from engine.uow import UnitOfWork
+
+
+@dataclass
+class RecordingServices:
+    clock: FixedClock
+    deadlines: DeadlineService
+    notices: list[tuple[str, dict[str, Any]]]
+    cases: list[str]
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def due(self, rule: str, start: Any, received_at: Any) -> datetime:
+        return self.deadlines.due(rule, start, received_at).due_at
+
+    def notify_complainant(self, template: str, context: Any) -> None:
+        self.notices.append((template, dict(context)))
+
+    def file_case(self, data: Any) -> str:
+        self.cases.append(f"CASE-{len(self.cases) + 1}")
+        return self.cases[-1]
+
+    def close_case(self, data: Any, decision: str) -> None:
+        self.notices.append(("case_closed", {"decision": decision}))
+
+
+@dataclass
+class RecordingHooks:
+    """Test double for the product hooks: remembers what the workflow asked the product to do."""
+
+    clock: FixedClock
+    deadlines: DeadlineService
+    notices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+
+    def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> RecordingServices:
+        return RecordingServices(self.clock, self.deadlines, self.notices, self.cases)
+
+    def after_transition(self, ctx: TransitionContext, instance: InstanceRecord, workflow: Any,
+                         opened: list[dict[str, Any]]) -> None:
+        return None
+
+
+@dataclass
+class EngineEnv:
+    session_factory: sessionmaker[Session]
+    clock: FixedClock
+    hooks: RecordingHooks
+    runner: Runner
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def deploy(self, xml: str, actor: str = "admin") -> int:
+        with self.uow() as uow:
+            version = upload(uow.session, xml, filename="test.bpmn", actor=actor, now=self.clock.now(),
+                             known_rules=self.runner.deadlines.rule_names()).version
+            deploy(uow.session, version.key, version.version, actor=actor, now=self.clock.now())
+            uow.commit()
+            return version.id
+
+    def restarted(self) -> EngineEnv:
+        """Fresh engine objects over the same database, as after a process restart."""
+        hooks = RecordingHooks(self.clock, DeadlineService())
+        return EngineEnv(self.session_factory, self.clock, hooks,
+                         Runner(self.clock, SpecCache(), DeadlineService(), hooks))
+
+
+@pytest.fixture
+def env(session_factory: sessionmaker[Session]) -> EngineEnv:
+    clock = FixedClock(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
+    deadlines = DeadlineService()
+    hooks = RecordingHooks(clock, deadlines)
+    return EngineEnv(session_factory, clock, hooks, Runner(clock, SpecCache(), deadlines, hooks))
+
+
+LIAISON = Actor("th-amr.liaison", "th-amr", frozenset({"liaison", "enforcement"}))
+SUPERVISOR = Actor("th-amr.supervisor", "th-amr", frozenset({"supervisor"}))
+OTHER_AGENCY = Actor("lq-amr.liaison", "lq-amr", frozenset({"liaison"}))
