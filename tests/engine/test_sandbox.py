@@ -1,0 +1,92 @@
+"""Hostile scripts are refused at deploy, naming the element, and cannot run even if they got in."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+
+from engine.bpmn.loader import load_bundle
+from engine.bpmn.validation import validate_bpmn
+from engine.db.tables import SpecVersion
+from engine.errors import InvalidWorkflow, ScriptError, ScriptTimeout
+from engine.runtime import SCRIPT_ENGINE, new_workflow
+from engine.sandbox import RestrictedEnvironment, root_cause
+from tests.engine.bpmn_builder import Script, UserTask, build
+from tests.engine.conftest import EngineEnv
+
+ESCAPES = {
+    "import": "os = __import__('os')\nos.system('touch /tmp/pwned')",
+    "open": "secret = open('/etc/passwd').read()",
+    "subclasses": "classes = ().__class__.__base__.__subclasses__()",
+    "getattr_dunder": "g = getattr(getattr((), '__class__'), '__base__')",
+    "format_escape": "leak = '{0.__class__.__base__}'.format(())",
+    "globals": "g = globals()",
+    "import_statement": "import os",
+}
+
+
+def hostile(script: str) -> str:
+    return build("hostile", [Script("evil", script), UserTask("next", "下一步")], agency="'th-amr'")
+
+
+@pytest.mark.parametrize("script", ESCAPES.values(), ids=ESCAPES.keys())
+def test_deploy_rejects_a_sandbox_escape_and_stores_nothing(env: EngineEnv, script: str) -> None:
+    with pytest.raises(InvalidWorkflow) as error:
+        env.deploy(hostile(script))
+    [issue] = error.value.issues
+    assert issue.element_id == "evil"
+    assert "script expression rejected" in issue.message
+    with env.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(SpecVersion)) == 0
+
+
+@pytest.mark.parametrize("script", ESCAPES.values(), ids=ESCAPES.keys())
+def test_an_escape_that_bypassed_validation_cannot_run(script: str) -> None:
+    bundle, _root = load_bundle(hostile(script))  # parse only: no sandbox compilation
+    workflow = new_workflow(copy.deepcopy(bundle.top_spec), bundle.subprocess_specs, {})
+    assert workflow.script_engine is SCRIPT_ENGINE
+    with pytest.raises(WorkflowException) as error:
+        workflow.do_engine_steps()
+    assert error.value.task_spec.name == "evil"
+    assert isinstance(root_cause(error.value), ScriptError)
+    assert not [t for t in workflow.get_tasks() if t.task_spec.name == "next" and t.state == TaskState.READY]
+
+
+@pytest.mark.parametrize("expression", [
+    "__import__('os').getcwd()",
+    "().__class__.__base__.__subclasses__()",
+    "open('/etc/passwd').read()",
+    "type(1).__mro__",
+    "[c for c in ().__class__.__bases__]",
+    "(lambda: 1).__code__",
+])
+def test_expressions_cannot_reach_python_internals(expression: str) -> None:
+    env = RestrictedEnvironment()
+    with pytest.raises((ScriptError, NameError)):
+        env.evaluate(expression, {})
+
+
+def test_ordinary_expressions_and_scripts_work() -> None:
+    env = RestrictedEnvironment()
+    data = {"decision": "accept", "items": [1, 2, 3], "d": {"k": "v"}}
+    assert env.evaluate("decision == 'accept' and len(items) == 3", data) is True
+    env.execute("total = sum(items)\nlabel = d['k'].upper()\nitems.append(4)\npairs = dict(a=1)", data)
+    assert (data["total"], data["label"], data["items"], data["pairs"]) == (6, "V", [1, 2, 3, 4], {"a": 1})
+
+
+def test_a_runaway_script_is_stopped_by_the_time_limit() -> None:
+    env = RestrictedEnvironment(time_limit=0.2)
+    with pytest.raises(ScriptTimeout):
+        env.execute("n = 0\nwhile True:\n    n += 1", {})
+
+
+def test_validation_names_the_element_of_a_bad_expression() -> None:
+    xml = build("bad_condition", [Script("calc", "x = (1 +"), UserTask("t")], agency="'th-amr'")
+    with pytest.raises(InvalidWorkflow) as error:
+        validate_bpmn(xml)
+    assert [i.element_id for i in error.value.issues] == ["calc"]
+    assert "script" in error.value.issues[0].message
