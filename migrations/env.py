@@ -27,7 +27,6 @@ def _url() -> str:
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Write the aware-datetime decorator as a plain timestamptz column in migrations."""
     if type_ == "type" and isinstance(obj, AwareDateTime):
-        autogen_context.imports.add("import sqlalchemy as sa")
         return "sa.DateTime(timezone=True)"
     return False
 

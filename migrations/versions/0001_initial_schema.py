@@ -2,14 +2,14 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:07:45.486615
+Create Date: 2026-11-22 09:11:08.872025
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,87 @@
+"""Submitting a complaint (投诉/举报/咨询): validate, route, register and start its workflow — one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from agencies.complaints import register_complaint
+from agencies.intake import ComplaintIn, parse_complaint
+from agencies.repository import competent_regulator, get_agency_by_code
+from agencies.tables import Agency, Complaint
+from engine.clock import SHANGHAI
+from engine.errors import FieldError, InvalidInput
+from engine.runner import Actor, Runner
+from engine.specs import deployed_version
+
+COMPLAINT_WORKFLOW = "complaint_handling"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    complaint: Complaint
+    tracking_code: str
+    process_instance_id: int
+    opened_tasks: list[dict[str, Any]]
+
+
+def field_errors(error: ValidationError) -> InvalidInput:
+    return InvalidInput([
+        FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()
+    ])
+
+
+def submit_complaint(session: Session, runner: Runner, payload: Mapping[str, Any], *, actor: Actor | None,
+                     now: datetime, workflow_key: str = COMPLAINT_WORKFLOW) -> Submitted:
+    """Staff submit for their own agency by default; the public is routed to the competent regulator."""
+    try:
+        data = parse_complaint(payload, now)
+    except ValidationError as exc:
+        raise field_errors(exc) from None
+    competent = competent_regulator(session, data.business.region_code)
+    received_by = _receiving_agency(session, data, actor, competent)
+    try:
+        complaint, code = register_complaint(session, data, received_by=received_by, competent=competent, now=now)
+    except ValidationError as exc:
+        raise field_errors(exc) from None
+    version = deployed_version(session, workflow_key)
+    record, opened = runner.start(session, version, initial_data(complaint, received_by, competent),
+                                  actor or Actor("public"), complaint_id=complaint.id)
+    complaint.process_instance_id = record.id
+    return Submitted(complaint, code, record.id, opened)
+
+
+def _receiving_agency(session: Session, data: ComplaintIn, actor: Actor | None, competent: Agency | None) -> Agency:
+    code = data.received_by or (actor.agency_code if actor is not None else None)
+    if code is None:
+        if competent is None:
+            raise InvalidInput([FieldError("business.region_code",
+                                           "该地区没有可受理的市场监管部门 / no competent regulator for this region")])
+        return competent
+    agency = get_agency_by_code(session, code)
+    if agency is None or not agency.active:
+        raise InvalidInput([FieldError("received_by", f"未知的接收单位 / unknown agency {code!r}")])
+    if actor is not None and actor.agency_code not in (None, code) and "admin" not in actor.roles:
+        raise InvalidInput([FieldError("received_by", "只能以本单位名义登记 / staff register for their own agency")])
+    return agency
+
+
+def initial_data(complaint: Complaint, received_by: Agency, competent: Agency | None) -> dict[str, Any]:
+    """The flat variables every reference workflow may rely on (workflows/README.md)."""
+    return {
+        "complaint_id": complaint.id,
+        "tracking_no": complaint.tracking_no,
+        "kind": complaint.kind,
+        "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(),
+        "received_by": received_by.code,
+        "received_by_kind": received_by.kind,
+        "competent_agency": competent.code if competent is not None else None,
+        "real_name": complaint.complainant_id_number is not None,
+        "category": complaint.category,
+        "subject": complaint.subject,
+    }

@@ -1,0 +1,123 @@
+"""The product's side of a workflow transition: complaints, cases and notices.
+
+The engine calls these inside its transaction; everything they write commits (or rolls back) with
+the workflow state. BPMN scripts reach them through the sandbox helpers (``file_case()``, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import update
+
+from agencies.cases import create_case
+from agencies.repository import get_agency_by_code, involve
+from agencies.tables import Agency, Case, Complaint
+from agencies.vocab import CaseStatus, ComplaintStatus, Involvement
+from engine.clock import Clock
+from engine.deadlines import DeadlineService
+from engine.errors import ScriptError
+from engine.runner import InstanceRecord, TransitionContext
+
+CASE_AGENCY_KEYS = ("regulator_agency", "competent_agency")
+
+
+class ProductScriptServices:
+    """What ``now()``, ``due()``, ``notify_complainant()``, ``file_case()`` and ``close_case()`` do."""
+
+    def __init__(self, ctx: TransitionContext, instance: InstanceRecord, clock: Clock,
+                 deadlines: DeadlineService) -> None:
+        self.ctx = ctx
+        self.instance = instance
+        self.clock = clock
+        self.deadlines = deadlines
+        self._notices = 0
+
+    def now(self) -> datetime:
+        return self.ctx.now
+
+    def due(self, rule: str, start: str | datetime, received_at: str | None) -> datetime:
+        return self.deadlines.due(rule, start, received_at).due_at
+
+    def notify_complainant(self, template: str, context: Mapping[str, Any]) -> None:
+        from notifications.outbox import notify_complainant
+
+        complaint_id = _complaint_id(context, self.instance)
+        if complaint_id is None:
+            raise ScriptError("notify_complainant() needs a complaint_id in the task data")
+        self._notices += 1
+        key = f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
+        notify_complainant(self.ctx.session, complaint_id=complaint_id, template=template,
+                           context=_plain(context), key=key, now=self.ctx.now)
+
+    def file_case(self, data: Mapping[str, Any]) -> str:
+        agency = self._case_agency(data)
+        case = create_case(self.ctx.session, agency=agency, now=self.ctx.now,
+                           complaint_id=_complaint_id(data, self.instance), process_instance_id=self.instance.id)
+        return case.case_no
+
+    def close_case(self, data: Mapping[str, Any], decision: str) -> None:
+        result = self.ctx.session.execute(
+            update(Case).where(Case.process_instance_id == self.instance.id)
+            .values(status=CaseStatus.DECIDED.value, decision=str(decision), decided_at=self.ctx.now))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise ScriptError("close_case(): this instance has filed no case")
+
+    def _case_agency(self, data: Mapping[str, Any]) -> Agency:
+        for key in CASE_AGENCY_KEYS:
+            code = data.get(key)
+            if isinstance(code, str):
+                agency = get_agency_by_code(self.ctx.session, code)
+                if agency is not None:
+                    return agency
+        raise ScriptError(f"file_case(): none of {CASE_AGENCY_KEYS} names a known agency")
+
+
+class ProductHooks:
+    def __init__(self, clock: Clock, deadlines: DeadlineService) -> None:
+        self.clock = clock
+        self.deadlines = deadlines
+
+    def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> ProductScriptServices:
+        return ProductScriptServices(ctx, instance, self.clock, self.deadlines)
+
+    def after_transition(self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow,
+                         opened: list[dict[str, Any]]) -> None:
+        """Involve every agency that got a task, and keep the complaint's status in step."""
+        if instance.complaint_id is None:
+            return
+        session = ctx.session
+        for code in {t["agency_code"] for t in opened if t["agency_code"]}:
+            agency = get_agency_by_code(session, code)
+            if agency is not None:
+                involve(session, instance.complaint_id, agency.id, Involvement.HANDLER)
+        complaint = session.get(Complaint, instance.complaint_id)
+        if complaint is None or complaint.process_instance_id not in (None, instance.id):
+            return  # a case process linked to the complaint: the complaint's own workflow decides
+        status = _complaint_status(workflow, complaint.status)
+        if status != complaint.status:
+            complaint.status = status
+            complaint.updated_at = ctx.now
+
+
+def _complaint_status(workflow: BpmnWorkflow, current: str) -> str:
+    if workflow.completed:
+        return ComplaintStatus.CLOSED.value
+    data_status = workflow.last_task.data.get("complaint_status") if workflow.last_task else None
+    if isinstance(data_status, str) and data_status in {s.value for s in ComplaintStatus}:
+        return data_status
+    return ComplaintStatus.IN_PROGRESS.value if current == ComplaintStatus.REGISTERED.value else current
+
+
+def _complaint_id(data: Mapping[str, Any], instance: InstanceRecord) -> int | None:
+    value = data.get("complaint_id", instance.complaint_id)
+    return value if isinstance(value, int) else instance.complaint_id
+
+
+def _plain(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Only JSON-friendly values go into a notice (task data may hold anything the BPMN put there)."""
+    return {k: v for k, v in context.items() if isinstance(v, str | int | float | bool | type(None) | list | dict)}
+

@@ -1,0 +1,35 @@
+"""APScheduler 3 only ticks from memory: the work it starts lives in the product's own tables.
+
+Every server process runs the same ticks; claiming rows (SKIP LOCKED) keeps them from doing the
+same work twice (STYLE "APScheduler 4's data store" — stable 3.x job stores cannot be shared).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+log = logging.getLogger(__name__)
+
+
+def start_scheduler(jobs: dict[str, tuple[Callable[[], object], int]]) -> BackgroundScheduler:
+    """Start a background scheduler running each ``name: (job, every_seconds)``."""
+    scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
+    for name, (job, seconds) in jobs.items():
+        scheduler.add_job(_logged(name, job), "interval", seconds=seconds, id=name, max_instances=1,
+                          coalesce=True, misfire_grace_time=seconds)
+    scheduler.start()
+    return scheduler
+
+
+def _logged(name: str, job: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            result = job()
+            log.info("scheduler job %s: %s", name, result)
+        except Exception:  # a failing tick must not stop the next one
+            log.exception("scheduler job %s failed", name)
+
+    return run

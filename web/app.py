@@ -1,0 +1,45 @@
+"""The FastAPI application: a thin layer over the service functions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from complaintflow.settings import Settings, get_settings
+from complaintflow.wiring import Product, build_product
+from engine.clock import Clock
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, with_scheduler: bool = False,
+               product: Product | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    product = product or build_product(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if with_scheduler:
+            from engine.scheduler import start_scheduler
+            from engine.sweep import fire_due_timers
+
+            scheduler = start_scheduler({
+                "sweep": (lambda: fire_due_timers(product.session_factory, product.runner, product.clock.now()), 60),
+            })
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            product.close()
+
+    app = FastAPI(title="complaintflow", version="0.1.0", lifespan=lifespan,
+                  description="消费投诉多部门协同办理平台 API")
+    app.state.product = product
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
