@@ -31,13 +31,18 @@ class Submitted:
 
 
 def field_errors(error: ValidationError) -> InvalidInput:
-    return InvalidInput([
-        FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()
-    ])
+    return InvalidInput([FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()])
 
 
-def submit_complaint(session: Session, runner: Runner, payload: Mapping[str, Any], *, actor: Actor | None,
-                     now: datetime, workflow_key: str = COMPLAINT_WORKFLOW) -> Submitted:
+def submit_complaint(
+    session: Session,
+    runner: Runner,
+    payload: Mapping[str, Any],
+    *,
+    actor: Actor | None,
+    now: datetime,
+    workflow_key: str = COMPLAINT_WORKFLOW,
+) -> Submitted:
     """Staff submit for their own agency by default; the public is routed to the competent regulator."""
     try:
         data = parse_complaint(payload, now)
@@ -50,8 +55,13 @@ def submit_complaint(session: Session, runner: Runner, payload: Mapping[str, Any
     except ValidationError as exc:
         raise field_errors(exc) from None
     version = deployed_version(session, workflow_key)
-    record, opened = runner.start(session, version, initial_data(complaint, received_by, competent),
-                                  actor or Actor("public"), complaint_id=complaint.id)
+    record, opened = runner.start(
+        session,
+        version,
+        initial_data(complaint, received_by, competent),
+        actor or Actor("public"),
+        complaint_id=complaint.id,
+    )
     complaint.process_instance_id = record.id
     return Submitted(complaint, code, record.id, opened)
 
@@ -60,8 +70,14 @@ def _receiving_agency(session: Session, data: ComplaintIn, actor: Actor | None, 
     code = data.received_by or (actor.agency_code if actor is not None else None)
     if code is None:
         if competent is None:
-            raise InvalidInput([FieldError("business.region_code",
-                                           "该地区没有可受理的市场监管部门 / no competent regulator for this region")])
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "business.region_code",
+                        "该地区没有可受理的市场监管部门 / no competent regulator for this region",
+                    )
+                ]
+            )
         return competent
     agency = get_agency_by_code(session, code)
     if agency is None or not agency.active:

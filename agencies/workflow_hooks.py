@@ -28,8 +28,9 @@ CASE_AGENCY_KEYS = ("regulator_agency", "competent_agency")
 class ProductScriptServices:
     """What ``now()``, ``due()``, ``notify_complainant()``, ``file_case()`` and ``close_case()`` do."""
 
-    def __init__(self, ctx: TransitionContext, instance: InstanceRecord, clock: Clock,
-                 deadlines: DeadlineService) -> None:
+    def __init__(
+        self, ctx: TransitionContext, instance: InstanceRecord, clock: Clock, deadlines: DeadlineService
+    ) -> None:
         self.ctx = ctx
         self.instance = instance
         self.clock = clock
@@ -50,19 +51,32 @@ class ProductScriptServices:
             raise ScriptError("notify_complainant() needs a complaint_id in the task data")
         self._notices += 1
         key = f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
-        notify_complainant(self.ctx.session, complaint_id=complaint_id, template=template,
-                           context=_plain(context), key=key, now=self.ctx.now)
+        notify_complainant(
+            self.ctx.session,
+            complaint_id=complaint_id,
+            template=template,
+            context=_plain(context),
+            key=key,
+            now=self.ctx.now,
+        )
 
     def file_case(self, data: Mapping[str, Any]) -> str:
         agency = self._case_agency(data)
-        case = create_case(self.ctx.session, agency=agency, now=self.ctx.now,
-                           complaint_id=_complaint_id(data, self.instance), process_instance_id=self.instance.id)
+        case = create_case(
+            self.ctx.session,
+            agency=agency,
+            now=self.ctx.now,
+            complaint_id=_complaint_id(data, self.instance),
+            process_instance_id=self.instance.id,
+        )
         return case.case_no
 
     def close_case(self, data: Mapping[str, Any], decision: str) -> None:
         result = self.ctx.session.execute(
-            update(Case).where(Case.process_instance_id == self.instance.id)
-            .values(status=CaseStatus.DECIDED.value, decision=str(decision), decided_at=self.ctx.now))
+            update(Case)
+            .where(Case.process_instance_id == self.instance.id)
+            .values(status=CaseStatus.DECIDED.value, decision=str(decision), decided_at=self.ctx.now)
+        )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise ScriptError("close_case(): this instance has filed no case")
 
@@ -84,8 +98,9 @@ class ProductHooks:
     def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> ProductScriptServices:
         return ProductScriptServices(ctx, instance, self.clock, self.deadlines)
 
-    def after_transition(self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow,
-                         opened: list[dict[str, Any]]) -> None:
+    def after_transition(
+        self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow, opened: list[dict[str, Any]]
+    ) -> None:
         """Involve every agency that got a task, and keep the complaint's status in step."""
         if instance.complaint_id is None:
             return
@@ -120,4 +135,3 @@ def _complaint_id(data: Mapping[str, Any], instance: InstanceRecord) -> int | No
 def _plain(context: Mapping[str, Any]) -> dict[str, Any]:
     """Only JSON-friendly values go into a notice (task data may hold anything the BPMN put there)."""
     return {k: v for k, v in context.items() if isinstance(v, str | int | float | bool | type(None) | list | dict)}
-

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:11:08.872025
+Create Date: 2026-11-22 09:13:16.512026
 """
 
 from __future__ import annotations

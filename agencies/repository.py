@@ -1,0 +1,124 @@
+"""Queries over agencies, users and involvement. Functions take the caller's ``Session`` and
+never commit: the caller's unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agencies._sql import dialect_insert
+from agencies.errors import UnknownAgency
+from agencies.regions import ancestors
+from agencies.tables import Agency, ComplaintAgency, User
+from agencies.vocab import AgencyKind, Role
+
+# ---- agencies ----------------------------------------------------------------------------------
+
+
+def get_agency(session: Session, agency_id: int) -> Agency | None:
+    return session.get(Agency, agency_id)
+
+
+def get_agency_by_code(session: Session, code: str) -> Agency | None:
+    return session.scalar(select(Agency).where(Agency.code == code))
+
+
+def require_agency(session: Session, code: str) -> Agency:
+    """The active agency with this code, or ``UnknownAgency`` (e.g. a bad ``received_by``)."""
+    agency = get_agency_by_code(session, code)
+    if agency is None or not agency.active:
+        raise UnknownAgency(code)
+    return agency
+
+
+def list_agencies(session: Session, *, kind: str | None = None, include_inactive: bool = False) -> list[Agency]:
+    """Agencies ordered by region then code (a stable order for lists and pickers)."""
+    query = select(Agency).order_by(Agency.region_code, Agency.code)
+    if kind is not None:
+        query = query.where(Agency.kind == kind)
+    if not include_inactive:
+        query = query.where(Agency.active.is_(True))
+    return list(session.scalars(query))
+
+
+def competent_regulator(session: Session, region_code: str) -> Agency | None:
+    """The market regulator competent for a business in ``region_code`` (属地管辖).
+
+    The active regulator of that very region, else of the nearest enclosing region (a district
+    without its own bureau in the data falls to the city bureau), else ``None``. Several active
+    regulators for one region would be a data error; the lowest id wins so routing stays
+    deterministic.
+    """
+    chain = (region_code, *ancestors(region_code))
+    candidates = session.scalars(
+        select(Agency)
+        .where(Agency.kind == AgencyKind.MARKET_REGULATOR, Agency.active.is_(True), Agency.region_code.in_(chain))
+        .order_by(Agency.id)
+    ).all()
+    by_region: dict[str, Agency] = {}
+    for agency in candidates:
+        by_region.setdefault(agency.region_code, agency)
+    return next((by_region[code] for code in chain if code in by_region), None)
+
+
+# ---- involvement (who may see a complaint) -----------------------------------------------------
+
+
+def involve(session: Session, complaint_id: int, agency_id: int, role: str) -> bool:
+    """Record that an agency is involved in a complaint; ``True`` if it was not before.
+
+    Idempotent and race-free (``INSERT … ON CONFLICT DO NOTHING``): an agency already involved
+    keeps its first role.
+    """
+    statement = (
+        dialect_insert(session, ComplaintAgency)
+        .values(complaint_id=complaint_id, agency_id=agency_id, role=role)
+        .on_conflict_do_nothing(index_elements=["complaint_id", "agency_id"])
+        .returning(ComplaintAgency.agency_id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def involved_agency_ids(session: Session, complaint_id: int) -> set[int]:
+    query = select(ComplaintAgency.agency_id).where(ComplaintAgency.complaint_id == complaint_id)
+    return set(session.scalars(query))
+
+
+def is_involved(session: Session, complaint_id: int, agency_id: int) -> bool:
+    """The visibility rule of DESIGN §7 for one complaint and one agency."""
+    return session.get(ComplaintAgency, (complaint_id, agency_id)) is not None
+
+
+def involvements(session: Session, complaint_id: int) -> dict[int, str]:
+    """agency id → role for a complaint."""
+    rows = session.execute(
+        select(ComplaintAgency.agency_id, ComplaintAgency.role).where(ComplaintAgency.complaint_id == complaint_id)
+    )
+    return {agency_id: role for agency_id, role in rows}
+
+
+# ---- users -------------------------------------------------------------------------------------
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def agency_users(session: Session, agency_id: int, role: str | Role | None = None) -> list[User]:
+    """Active users of an agency, optionally only those holding ``role`` (e.g. the liaisons who
+    get an unclaimed task's reminder). Roles are a JSON list, filtered here rather than in SQL:
+    an agency has a handful of users and the JSON operators differ between backends."""
+    users: Sequence[User] = session.scalars(
+        select(User).where(User.agency_id == agency_id, User.active.is_(True)).order_by(User.username)
+    ).all()
+    return [user for user in users if role is None or role in user.roles]
+
+
+def parent_supervisors(session: Session, agency: Agency) -> list[User]:
+    """Supervisors of the supervising agency (上级机关负责人): the last step of the escalation
+    ladder (DESIGN §2.2). Empty for a top-level agency."""
+    if agency.parent_id is None:
+        return []
+    return agency_users(session, agency.parent_id, Role.SUPERVISOR)

@@ -1,0 +1,154 @@
+"""Agencies, their people, complaints and cases (DESIGN §2, §5, §7).
+
+Relationships are deliberately not mapped: services pass ids, so nothing lazy-loads behind a
+query's back (the inbox and the sweep count their statements).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from agencies.vocab import AgencyKind, Category, ComplaintKind, sql_in
+from engine.db.base import Base
+from engine.db.tables import BigId
+
+
+class Agency(Base):
+    """A consumer association, market regulator or people's mediation committee.
+
+    ``parent_id`` is the supervising agency (上级机关), which receives late escalations;
+    ``short_name`` (机关简称) prefixes case numbers, e.g. 太市监.
+    """
+
+    __tablename__ = "agencies"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_in(AgencyKind)})", name="kind"),
+        CheckConstraint("length(region_code) = 6", name="region_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short_name: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    """A member of staff. Only the system administrator may belong to no agency."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Complaint(Base):
+    """A submission (投诉 / 举报 / 咨询) as registered, plus the status the workflow keeps current.
+
+    ``tracking_code_hash`` is an HMAC of the complainant's secret code (see ``agencies.tracking``);
+    the code itself is never stored.
+    """
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_in(ComplaintKind)})", name="kind"),
+        CheckConstraint(f"category IN ({sql_in(Category)})", name="category"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(20), unique=True)
+    tracking_code_hash: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    competent_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    complainant_name: Mapped[str] = mapped_column(String(100))
+    complainant_phone: Mapped[str] = mapped_column(String(30))
+    complainant_id_number: Mapped[str | None] = mapped_column(String(18))
+    complainant_email: Mapped[str | None] = mapped_column(String(254))
+    business_name: Mapped[str] = mapped_column(String(200))
+    business_region_code: Mapped[str] = mapped_column(String(6))
+    business_address: Mapped[str | None] = mapped_column(String(300))
+    business_uscc: Mapped[str | None] = mapped_column(String(18))
+    business_platform: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    process_instance_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ComplaintAgency(Base):
+    """An agency involved in a complaint; staff see only complaints their agency is involved in.
+
+    One row per agency: ``role`` records why it first became involved (receiving, competent,
+    mediator, …). The ``agency_id`` index serves "complaints my agency is involved in".
+    """
+
+    __tablename__ = "complaint_agencies"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(30))
+
+
+class Case(Base):
+    """A case (案件) from complaint-to-case conversion (诉转案), numbered per agency and year."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("agency_id", "year", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(60), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    process_instance_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str | None] = mapped_column(String(30))
+    filed_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class CaseSequence(Base):
+    """The last case number handed out per agency and year; bumped with one atomic upsert."""
+
+    __tablename__ = "case_sequences"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+__all__ = ["Agency", "Case", "CaseSequence", "Complaint", "ComplaintAgency", "User"]

@@ -1,0 +1,65 @@
+"""Creating staff accounts and checking their passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from agencies.errors import InvalidUser
+from agencies.passwords import dummy_hash, hash_password, verify_password
+from agencies.repository import get_user
+from agencies.tables import Agency, User
+from agencies.vocab import Role
+from engine.clock import ensure_aware
+
+_ROLE_VALUES = frozenset(role.value for role in Role)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    agency: Agency | None,
+    roles: Iterable[str | Role],
+    now: datetime,
+    email: str | None = None,
+) -> User:
+    """Add an active user. Every user belongs to an agency except an administrator, whose work
+    (specs, agencies, calendars) is not any one agency's."""
+    requested = [str(role) for role in roles]
+    unknown = [role for role in requested if role not in _ROLE_VALUES]
+    if unknown or not requested:
+        raise InvalidUser(username, f"roles must be some of {sorted(_ROLE_VALUES)}, got {requested!r}")
+    role_list = list(dict.fromkeys(requested))
+    if agency is None and Role.ADMIN not in role_list:
+        raise InvalidUser(username, "only an administrator may have no agency")
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        agency_id=agency.id if agency is not None else None,
+        roles=role_list,
+        email=email,
+        active=True,
+        created_at=ensure_aware(now),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, else ``None``.
+
+    An unknown username still costs one Argon2 verification, so response time does not tell
+    which usernames exist. Rate limiting is the web layer's job.
+    """
+    user = get_user(session, username)
+    if user is None or not user.active:
+        verify_password(password, dummy_hash())
+        return None
+    return user if verify_password(password, user.password_hash) else None
