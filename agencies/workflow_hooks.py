@@ -12,6 +12,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from agencies.cases import create_case
 from agencies.repository import get_agency_by_code, involve
@@ -97,6 +98,10 @@ class ProductHooks:
 
     def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> ProductScriptServices:
         return ProductScriptServices(ctx, instance, self.clock, self.deadlines)
+
+    def agency_kind(self, session: Session, agency_code: str | None) -> str | None:
+        agency = get_agency_by_code(session, agency_code) if agency_code else None
+        return agency.kind if agency is not None else None
 
     def after_transition(
         self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow, opened: list[dict[str, Any]]

@@ -27,6 +27,7 @@ from engine.bpmn.loader import SpecBundle, TaskDefinition
 from engine.clock import Clock
 from engine.db.tables import (
     AuditEvent,
+    DeadlineStep,
     MessageSubscription,
     OpenTask,
     PendingMessage,
@@ -34,7 +35,9 @@ from engine.db.tables import (
     ProcessInstance,
     SpecVersion,
 )
+from engine.deadlines import DeadlineService, as_instant
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ScriptError
+from engine.escalation import Ladders, step_rows
 from engine.sandbox import ScriptServices, bind_services, reset_services, root_cause
 from engine.serialization import dump_state, fresh_top_spec, load_state
 from engine.specs import SpecCache, deployed_starting_with
@@ -58,16 +61,6 @@ class Actor:
 SYSTEM = Actor("system", None, frozenset({"system"}))
 
 
-class Deadline(Protocol):
-    due_at: datetime
-    provisional: bool
-
-
-class DeadlineCalculator(Protocol):
-    def due(self, rule: str, start: datetime | str, received_at: datetime | str | None,
-            extended: bool = False) -> Deadline: ...
-
-
 @dataclass
 class TransitionContext:
     session: Session
@@ -83,6 +76,8 @@ class ProductHooks(Protocol):
 
     def after_transition(self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow,
                          opened: list[dict[str, Any]]) -> None: ...
+
+    def agency_kind(self, session: Session, agency_code: str | None) -> str | None: ...
 
 
 @dataclass
@@ -124,11 +119,13 @@ class CompletionResult:
 
 
 class Runner:
-    def __init__(self, clock: Clock, specs: SpecCache, deadlines: DeadlineCalculator, hooks: ProductHooks) -> None:
+    def __init__(self, clock: Clock, specs: SpecCache, deadlines: DeadlineService, hooks: ProductHooks,
+                 ladders: Ladders | None = None) -> None:
         self.clock = clock
         self.specs = specs
         self.deadlines = deadlines
         self.hooks = hooks
+        self.ladders = ladders or Ladders()
 
     # ---------------------------------------------------------------- public transitions
 
@@ -142,7 +139,7 @@ class Runner:
     def complete_task(self, session: Session, task_id: str, data: dict[str, Any], actor: Actor,
                       expected_version: int | None = None) -> CompletionResult:
         ctx = TransitionContext(session, self.clock.now(), actor)
-        row = self._visible_task(session, task_id, actor)
+        row = self.visible_task(session, task_id, actor)
         self._check_may_complete(row, actor)
         loaded = self._load(session, row.instance_id)
         if expected_version is not None and loaded.record.version != expected_version:
@@ -170,39 +167,39 @@ class Runner:
         return loaded.record
 
     def claim(self, session: Session, task_id: str, actor: Actor) -> None:
-        row = self._visible_task(session, task_id, actor)
-        self._check_lane(row, actor)
+        row = self.visible_task(session, task_id, actor)
+        self.check_lane(row, actor)
         result = session.execute(
             update(OpenTask).where(OpenTask.id == task_id, or_(OpenTask.assignee.is_(None),
                                                                OpenTask.assignee == actor.username))
             .values(assignee=actor.username))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(f"the task is already claimed by {row.assignee}")
-        self._audit(session, actor, "task.claimed", row.instance_id, row.complaint_id, task_id,
+        self.audit(session, actor, "task.claimed", row.instance_id, row.complaint_id, task_id,
                     {"before": {"assignee": row.assignee}, "after": {"assignee": actor.username}})
 
     def release(self, session: Session, task_id: str, actor: Actor) -> None:
-        row = self._visible_task(session, task_id, actor)
+        row = self.visible_task(session, task_id, actor)
         if row.assignee not in (None, actor.username) and not actor.is_supervisor:
             raise Forbidden("only the assignee or a supervisor may release this task")
         session.execute(update(OpenTask).where(OpenTask.id == task_id).values(assignee=None))
-        self._audit(session, actor, "task.released", row.instance_id, row.complaint_id, task_id,
+        self.audit(session, actor, "task.released", row.instance_id, row.complaint_id, task_id,
                     {"before": {"assignee": row.assignee}, "after": {"assignee": None}})
 
     def assign(self, session: Session, task_id: str, assignee: str, actor: Actor,
                assignee_roles: Iterable[str], assignee_agency: str | None) -> None:
-        row = self._visible_task(session, task_id, actor)
+        row = self.visible_task(session, task_id, actor)
         if not (actor.is_supervisor or actor.username == row.assignee):
             raise Forbidden("only a supervisor or the current assignee may hand a task over")
         if assignee_agency != row.agency_code or not _lane_allows(row.lane, frozenset(assignee_roles)):
             raise InvalidInput([FieldError("username", "该用户不能办理此任务 / this user cannot work this task")])
         session.execute(update(OpenTask).where(OpenTask.id == task_id).values(assignee=assignee))
-        self._audit(session, actor, "task.assigned", row.instance_id, row.complaint_id, task_id,
+        self.audit(session, actor, "task.assigned", row.instance_id, row.complaint_id, task_id,
                     {"before": {"assignee": row.assignee}, "after": {"assignee": assignee}})
 
     # ---------------------------------------------------------------- loading and saving
 
-    def _visible_task(self, session: Session, task_id: str, actor: Actor) -> OpenTask:
+    def visible_task(self, session: Session, task_id: str, actor: Actor) -> OpenTask:
         row = session.get(OpenTask, task_id)
         if row is not None and actor.agency_code is not None and row.agency_code == actor.agency_code:
             return row
@@ -212,12 +209,12 @@ class Runner:
             raise Conflict("the task has already been completed")
         raise NotFound("task not found")  # another agency's task looks exactly like a missing one
 
-    def _check_lane(self, row: OpenTask, actor: Actor) -> None:
+    def check_lane(self, row: OpenTask, actor: Actor) -> None:
         if not _lane_allows(row.lane, actor.roles):
             raise Forbidden(f"this task needs the role {row.lane!r}")
 
     def _check_may_complete(self, row: OpenTask, actor: Actor) -> None:
-        self._check_lane(row, actor)
+        self.check_lane(row, actor)
         if row.assignee not in (None, actor.username) and not actor.is_supervisor:
             raise Forbidden(f"the task is claimed by {row.assignee}")
 
@@ -257,7 +254,7 @@ class Runner:
         self._save(ctx, loaded)  # first: the version check takes the row lock before any index write
         opened = self._sync_index(ctx, loaded)
         ctx.opened.extend(opened)
-        self._audit(ctx.session, ctx.actor, audit_action, loaded.record.id, loaded.record.complaint_id, task_id,
+        self.audit(ctx.session, ctx.actor, audit_action, loaded.record.id, loaded.record.complaint_id, task_id,
                     {**details, "version": loaded.record.version, "status": loaded.record.status,
                      "opened": [t["task_name"] for t in opened]}, at=ctx.now, agency_code=agency_code)
         self.hooks.after_transition(ctx, loaded.record, loaded.workflow, opened)
@@ -327,9 +324,15 @@ class Runner:
         gone = [tid for tid in before.ready if tid not in after.ready]
         if gone:
             session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
+            session.execute(delete(DeadlineStep).where(DeadlineStep.task_id.in_(gone)))
         opened = [self._task_row(ctx, loaded, task) for tid, task in after.ready.items() if tid not in before.ready]
         if opened:
             session.execute(insert(OpenTask), opened)
+            steps = [step for row in opened if row["due_at"] is not None for step in step_rows(
+                row["id"], record.id, row["due_at"],
+                self.ladders.for_kind(self.hooks.agency_kind(session, row["agency_code"])), self.deadlines.calendar)]
+            if steps:
+                session.execute(insert(DeadlineStep), steps)
         for stale in before.messages - after.messages:
             session.execute(delete(MessageSubscription).where(
                 MessageSubscription.instance_id == record.id, MessageSubscription.name == stale.name,
@@ -354,18 +357,22 @@ class Runner:
         definition = loaded.bundle.task(process_id, task.task_spec.name)
         agency_expr = loaded.bundle.process_properties.get(process_id, {}).get("agency")
         agency = _evaluate(task, agency_expr) if agency_expr else None
-        due_at, provisional, rule = None, False, None
+        due_at, provisional, rule, start, extended, received_at = None, False, None, None, False, None
         if definition is not None and definition.deadline_rule:
             rule = definition.deadline_rule
-            start = _evaluate(task, definition.deadline_from) if definition.deadline_from else ctx.now
+            start = as_instant(_evaluate(task, definition.deadline_from) or ctx.now) if definition.deadline_from \
+                else ctx.now
             extended = bool(_evaluate(task, definition.deadline_extended)) if definition.deadline_extended else False
-            deadline = self.deadlines.due(rule, start or ctx.now, task.data.get("received_at"), extended)
+            raw_received = task.data.get("received_at")
+            received_at = as_instant(raw_received) if raw_received else start
+            deadline = self.deadlines.due(rule, start, received_at, extended)
             due_at, provisional = deadline.due_at, deadline.provisional
         return {
             "id": str(task.id), "instance_id": loaded.record.id, "complaint_id": loaded.record.complaint_id,
             "task_name": task.task_spec.name, "title": definition.title if definition else task.task_spec.name,
             "process_id": process_id, "lane": getattr(task.task_spec, "lane", None),
             "agency_code": str(agency) if agency else None, "assignee": None, "deadline_rule": rule,
+            "deadline_start": start, "deadline_extended": extended, "received_at": received_at,
             "due_at": due_at, "provisional": provisional, "suspended_at": None, "created_at": ctx.now,
         }
 
@@ -382,7 +389,7 @@ class Runner:
         record.version += 1
         record.status = status
 
-    def _audit(self, session: Session, actor: Actor, action: str, instance_id: int | None,
+    def audit(self, session: Session, actor: Actor, action: str, instance_id: int | None,
                complaint_id: int | None, task_id: str | None, details: dict[str, Any],
                at: datetime | None = None, agency_code: str | None = None) -> None:
         session.execute(insert(AuditEvent).values(

@@ -81,10 +81,44 @@ class OpenTask(Base):
     agency_code: Mapped[str | None] = mapped_column(String(50))
     assignee: Mapped[str | None] = mapped_column(String(100))
     deadline_rule: Mapped[str | None] = mapped_column(String(50))
+    deadline_start: Mapped[datetime | None]
+    deadline_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class TaskSuspension(Base):
+    """A span in which a task's clock stood still (检定、检验、检测、鉴定; 中止): its deadline moves by it."""
+
+    __tablename__ = "task_suspensions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    suspended_at: Mapped[datetime]
+    resumed_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(500))
+    suspended_by: Mapped[str] = mapped_column(String(100))
+
+
+class DeadlineStep(Base):
+    """One rung of the escalation ladder for one task deadline; done once, by whichever sweep claims it."""
+
+    __tablename__ = "deadline_steps"
+    __table_args__ = (
+        UniqueConstraint("task_id", "step", "due_at"),
+        Index("ix_deadline_steps_pending", "done_at", "fire_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    instance_id: Mapped[int] = mapped_column(BigId)
+    step: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime]
+    fire_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
 
 
 class MessageSubscription(Base):

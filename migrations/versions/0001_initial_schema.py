@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:13:16.512026
+Create Date: 2026-11-22 09:16:47.294333
 """
 
 from __future__ import annotations
@@ -57,6 +57,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_task_id'), ['task_id'], unique=False)
 
+    op.create_table('deadline_steps',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('instance_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('step', sa.String(length=30), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('fire_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_steps')),
+    sa.UniqueConstraint('task_id', 'step', 'due_at', name=op.f('uq_deadline_steps_task_id_step_due_at'))
+    )
+    with op.batch_alter_table('deadline_steps', schema=None) as batch_op:
+        batch_op.create_index('ix_deadline_steps_pending', ['done_at', 'fire_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deadline_steps_task_id'), ['task_id'], unique=False)
+
     op.create_table('pending_messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -85,6 +100,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_spec_versions')),
     sa.UniqueConstraint('key', 'version', name=op.f('uq_spec_versions_key_version'))
     )
+    op.create_table('task_suspensions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('suspended_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resumed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('suspended_by', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_suspensions'))
+    )
+    with op.batch_alter_table('task_suspensions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_suspensions_task_id'), ['task_id'], unique=False)
+
     op.create_table('case_sequences',
     sa.Column('agency_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
@@ -227,6 +254,9 @@ def upgrade() -> None:
     sa.Column('agency_code', sa.String(length=50), nullable=True),
     sa.Column('assignee', sa.String(length=100), nullable=True),
     sa.Column('deadline_rule', sa.String(length=50), nullable=True),
+    sa.Column('deadline_start', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deadline_extended', sa.Boolean(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('provisional', sa.Boolean(), nullable=False),
     sa.Column('suspended_at', sa.DateTime(timezone=True), nullable=True),
@@ -299,11 +329,20 @@ def downgrade() -> None:
 
     op.drop_table('complaints')
     op.drop_table('case_sequences')
+    with op.batch_alter_table('task_suspensions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_suspensions_task_id'))
+
+    op.drop_table('task_suspensions')
     op.drop_table('spec_versions')
     with op.batch_alter_table('pending_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_pending_messages_name_corr')
 
     op.drop_table('pending_messages')
+    with op.batch_alter_table('deadline_steps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deadline_steps_task_id'))
+        batch_op.drop_index('ix_deadline_steps_pending')
+
+    op.drop_table('deadline_steps')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_task_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_instance_id'))

@@ -56,6 +56,9 @@ class RecordingHooks:
                          opened: list[dict[str, Any]]) -> None:
         return None
 
+    def agency_kind(self, session: Any, agency_code: str | None) -> str | None:
+        return "market_regulator" if agency_code and agency_code.endswith("-amr") else None
+
 
 @dataclass
 class EngineEnv:

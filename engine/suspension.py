@@ -1,0 +1,84 @@
+"""Suspend and resume a task's clock (检定、检验、检测、鉴定; 中止, 听证, 公告 are not counted).
+
+The task stays open and workable; only its deadline stands still. On resume the deadline is
+recomputed from its inputs plus every closed suspension, so a later calendar change (a year's
+holidays added) recomputes it the same way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db.tables import OpenTask, TaskSuspension
+from engine.deadlines import DeadlineService
+from engine.errors import Conflict, FieldError, InvalidInput
+from engine.escalation import replace_steps
+from engine.periods import Deadline, shift_for_suspension
+from engine.runner import Actor, Runner
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise InvalidInput([FieldError("reason", "须填写原因 (1–500 字) / a reason of 1–500 characters is required")])
+    return reason
+
+
+def suspend(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> OpenTask:
+    task = runner.visible_task(session, task_id, actor)
+    runner.check_lane(task, actor)
+    reason = _reason(reason)
+    if task.due_at is None:
+        raise Conflict("the task has no deadline to suspend")
+    if task.suspended_at is not None:
+        raise Conflict("the task is already suspended")
+    now = runner.clock.now()
+    task.suspended_at = now
+    session.add(TaskSuspension(task_id=task.id, suspended_at=now, reason=reason, suspended_by=actor.username))
+    replace_steps(session, task.id, task.instance_id, None, (), runner.deadlines.calendar)
+    runner.audit(session, actor, "task.suspended", task.instance_id, task.complaint_id, task.id,
+                 {"reason": reason, "due_at": task.due_at.isoformat()}, at=now, agency_code=task.agency_code)
+    session.flush()
+    return task
+
+
+def resume(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> OpenTask:
+    task = runner.visible_task(session, task_id, actor)
+    runner.check_lane(task, actor)
+    reason = _reason(reason)
+    if task.suspended_at is None:
+        raise Conflict("the task is not suspended")
+    now = runner.clock.now()
+    open_span = session.scalar(select(TaskSuspension).where(
+        TaskSuspension.task_id == task.id, TaskSuspension.resumed_at.is_(None)))
+    if open_span is not None:
+        open_span.resumed_at = now
+    session.flush()
+    before = task.due_at
+    deadline = recompute_deadline(session, runner.deadlines, task)
+    task.due_at, task.provisional, task.suspended_at = deadline.due_at, deadline.provisional, None
+    replace_steps(session, task.id, task.instance_id, task.due_at,
+                  runner.ladders.for_kind(runner.hooks.agency_kind(session, task.agency_code)),
+                  runner.deadlines.calendar)
+    runner.audit(session, actor, "task.resumed", task.instance_id, task.complaint_id, task.id,
+                 {"reason": reason, "before": {"due_at": before.isoformat() if before else None},
+                  "after": {"due_at": task.due_at.isoformat(), "provisional": task.provisional}},
+                 at=now, agency_code=task.agency_code)
+    return task
+
+
+def recompute_deadline(session: Session, deadlines: DeadlineService, task: OpenTask) -> Deadline:
+    """The task's deadline from its rule, start and extension, moved by every finished suspension."""
+    if task.deadline_rule is None or task.deadline_start is None:
+        raise Conflict("the task has no deadline rule")
+    received_at = task.received_at or task.deadline_start
+    deadline = deadlines.due(task.deadline_rule, task.deadline_start, received_at, task.deadline_extended)
+    unit = deadlines.policy.rule_for(task.deadline_rule, received_at).period.unit
+    spans = session.scalars(select(TaskSuspension).where(
+        TaskSuspension.task_id == task.id, TaskSuspension.resumed_at.is_not(None))
+        .order_by(TaskSuspension.suspended_at)).all()
+    for span in spans:
+        assert span.resumed_at is not None
+        deadline = shift_for_suspension(deadline, span.suspended_at, span.resumed_at, unit, deadlines.calendar)
+    return deadline
