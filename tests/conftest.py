@@ -14,14 +14,34 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies import passwords
 from complaintflow.schema import load_metadata
 from engine.db.migrate import upgrade
 from engine.db.session import make_engine, make_session_factory
 
 PG_ADMIN_URL = os.environ.get("COMPLAINTFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Argon2 with production parameters costs ~0.2 s per hash; seeding 13 demo users per test would
+# dominate the run. Tests use Argon2id with minimal cost — same code path, same hash format —
+# except tests that ask for ``real_argon2``.
+_CHEAP = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+
+
+@pytest.fixture
+def real_argon2() -> None:
+    """Keep the production Argon2 parameters in this test."""
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "real_argon2" not in request.fixturenames:
+        monkeypatch.setattr(passwords, "_hasher", lambda: _CHEAP)
+
+
 BACKENDS = [b for b in os.environ.get("COMPLAINTFLOW_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 

@@ -89,23 +89,22 @@ def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBu
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename)
+        executable = [pid for pid in parser.get_process_ids()
+                      if parser.get_process_parser(pid).process_executable]
         collaborations = list(parser.collaborations)
-        if collaborations:
-            key = collaborations[0]
-            top_spec, subprocess_specs = parser.get_collaboration(key)
-            if not subprocess_specs:
-                raise InvalidWorkflow([WorkflowIssue(key, "协作图中没有可执行的流程 / the collaboration has "
-                                                          "no executable process")])
-        else:
-            executable = [pid for pid in parser.get_process_ids()
-                          if parser.get_process_parser(pid).process_executable]
-            if len(executable) != 1:
-                raise InvalidWorkflow([WorkflowIssue(None, "文件须含一个协作图或恰好一个可执行流程 / a file needs "
-                                                           f"one collaboration or exactly one executable process "
-                                                           f"(found {len(executable)})")])
+        if len(executable) == 1:
+            # one pool: run the process itself (a collaboration whose only pool is message-started
+            # cannot be instantiated by SpiffWorkflow 3.2; the collaboration is only for drawing)
             key = executable[0]
             top_spec = parser.get_spec(key)
             subprocess_specs = parser.get_subprocess_specs(key)
+        elif collaborations:
+            key = collaborations[0]
+            top_spec, subprocess_specs = parser.get_collaboration(key)
+        else:
+            raise InvalidWorkflow([WorkflowIssue(None, "文件须含一个协作图或恰好一个可执行流程 / a file needs one "
+                                                       f"collaboration or exactly one executable process "
+                                                       f"(found {len(executable)})")])
     except ValidationException as exc:
         raise InvalidWorkflow([WorkflowIssue(exc.id or None, str(exc).split("\n")[0],
                                              exc.name or None)]) from None
