@@ -13,6 +13,7 @@ from agencies.repository import get_user
 from agencies.tables import Agency, User
 from agencies.vocab import Role
 from engine.clock import ensure_aware
+from engine.runner import Actor
 
 _ROLE_VALUES = frozenset(role.value for role in Role)
 
@@ -63,3 +64,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         verify_password(password, dummy_hash())
         return None
     return user if verify_password(password, user.password_hash) else None
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    """The engine's view of a user: name, agency code and roles (what lanes and isolation check)."""
+    agency = session.get(Agency, user.agency_id) if user.agency_id is not None else None
+    return Actor(user.username, agency.code if agency is not None else None, frozenset(user.roles))

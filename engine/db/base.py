@@ -9,6 +9,8 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from engine.clock import SHANGHAI
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -21,8 +23,9 @@ NAMING_CONVENTION = {
 class AwareDateTime(TypeDecorator[datetime]):
     """Timezone-aware timestamps on every backend.
 
-    PostgreSQL keeps ``timestamptz``; SQLite has no zone, so values are stored as UTC and read
-    back as UTC-aware. Naive values are rejected instead of silently guessed.
+    PostgreSQL keeps ``timestamptz``; SQLite has no zone, so values are stored as UTC. Either way
+    they are read back in Asia/Shanghai, the product's zone, so both backends give the same value
+    and the same rendering. Naive values are rejected instead of silently guessed.
     """
 
     impl = DateTime(timezone=True)
@@ -41,8 +44,8 @@ class AwareDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(SHANGHAI)
 
 
 class Base(DeclarativeBase):

@@ -1,0 +1,148 @@
+"""Drive the reference workflows through the service layer, as the demo agencies would.
+
+A ``Scenario`` holds a seeded, deployed database and plays users: submit a complaint, find a task in
+an agency's inbox, complete it. ``restart()`` throws the engine objects away and builds new ones over
+the same database, as a process restart would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from agencies.demo import seed_demo
+from agencies.repository import get_user
+from agencies.submission import submit_complaint
+from agencies.tables import Case, Complaint
+from agencies.users import actor_for
+from complaintflow.settings import Settings
+from complaintflow.wiring import Product, build_product
+from engine.clock import SHANGHAI, FixedClock
+from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
+from engine.runner import Actor, CompletionResult
+from engine.specs import deploy, upload
+from tests.agencies.factories import TAIHE_ID
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+START = datetime(2026, 11, 18, 9, 30, tzinfo=SHANGHAI)  # a Wednesday
+
+ID_NUMBER = TAIHE_ID
+
+
+def complaint_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "complaint",
+        "complainant": {"name": "张三", "phone": "13812345678", "id_number": ID_NUMBER,
+                        "email": "zhangsan@example.com"},
+        "business": {"name": "太和县某某电器商行", "region_code": "341222", "address": "安徽省阜阳市太和县城关镇人民路1号"},
+        "category": "quality",
+        "subject": "空调制冷故障",
+        "description": "购买的空调一周后不制冷，商家拒绝维修。",
+        "amount": "3299.00",
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class Scenario:
+    database_url: str
+    clock: FixedClock = field(default_factory=lambda: FixedClock(START))
+    product: Product = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.product = build_product(Settings(database_url=self.database_url), self.clock)
+
+    # ------------------------------------------------------------------ set-up
+    def seed(self) -> Scenario:
+        with self.product.uow() as uow:
+            seed_demo(uow.session, "demo-password", now=self.clock.now())
+            for path in sorted(WORKFLOWS.glob("*.bpmn")):
+                version = upload(uow.session, path.read_bytes(), filename=path.name, actor="admin",
+                                 now=self.clock.now(), known_rules=self.product.deadlines.rule_names()).version
+                deploy(uow.session, version.key, version.version, actor="admin", now=self.clock.now())
+            uow.commit()
+        return self
+
+    def restart(self) -> None:
+        self.product.close()
+        self.product = build_product(Settings(database_url=self.database_url), self.clock)
+
+    def close(self) -> None:
+        self.product.close()
+
+    # ------------------------------------------------------------------ acting
+    def actor(self, username: str) -> Actor:
+        with self.product.uow() as uow:
+            user = get_user(uow.session, username)
+            assert user is not None, username
+            return actor_for(uow.session, user)
+
+    def submit(self, received_by: str | None = "th-amr", **overrides: Any) -> Complaint:
+        actor = self.actor(f"{received_by}.liaison") if received_by else None
+        with self.product.uow() as uow:
+            submitted = submit_complaint(uow.session, self.product.runner, complaint_body(**overrides),
+                                         actor=actor, now=self.clock.now())
+            uow.commit()
+            return submitted.complaint
+
+    def inbox(self, agency: str, complaint: Complaint | None = None) -> list[OpenTask]:
+        with self.product.uow() as uow:
+            query = select(OpenTask).where(OpenTask.agency_code == agency).order_by(OpenTask.due_at)
+            if complaint is not None:
+                query = query.where(OpenTask.complaint_id == complaint.id)
+            return list(uow.session.scalars(query))
+
+    def task(self, agency: str, name: str, complaint: Complaint | None = None) -> OpenTask:
+        matching = [t for t in self.inbox(agency, complaint) if t.task_name == name]
+        names = [t.task_name for t in self.inbox(agency, complaint)]
+        assert len(matching) == 1, f"{agency} expected one {name!r} task, inbox has {names}"
+        return matching[0]
+
+    def do(self, agency: str, name: str, data: dict[str, Any], complaint: Complaint | None = None,
+           role: str = "liaison") -> CompletionResult:
+        task = self.task(agency, name, complaint)
+        actor = self.actor(f"{agency}.{role}")
+        with self.product.uow() as uow:
+            self.product.runner.claim(uow.session, task.id, actor)
+            result = self.product.runner.complete_task(uow.session, task.id, data, actor)
+            uow.commit()
+            return result
+
+    # ------------------------------------------------------------------ reading
+    def complaint(self, complaint_id: int) -> Complaint:
+        with self.product.uow() as uow:
+            row = uow.session.get(Complaint, complaint_id)
+            assert row is not None
+            return row
+
+    def open_task_names(self, complaint: Complaint) -> list[str]:
+        with self.product.uow() as uow:
+            return sorted(uow.session.scalars(select(OpenTask.task_name).where(OpenTask.complaint_id == complaint.id)))
+
+    def instances(self, complaint: Complaint) -> list[ProcessInstance]:
+        with self.product.uow() as uow:
+            return list(uow.session.scalars(select(ProcessInstance).where(ProcessInstance.complaint_id == complaint.id)
+                                            .order_by(ProcessInstance.id)))
+
+    def cases(self, complaint: Complaint) -> list[Case]:
+        with self.product.uow() as uow:
+            return list(uow.session.scalars(select(Case).where(Case.complaint_id == complaint.id)))
+
+    def notices(self, complaint: Complaint) -> list[str]:
+        """Templates of the complainant notices queued for this complaint, in order."""
+        from notifications.tables import OutboxMessage
+
+        with self.product.uow() as uow:
+            rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.complaint_id == complaint.id)
+                                       .order_by(OutboxMessage.id))
+            return list(dict.fromkeys((r.key, r.template) for r in rows).values())
+
+    def audit_actions(self, complaint: Complaint) -> list[str]:
+        with self.product.uow() as uow:
+            return list(uow.session.scalars(select(AuditEvent.action).where(AuditEvent.complaint_id == complaint.id)
+                                            .order_by(AuditEvent.id)))
