@@ -166,6 +166,13 @@ class Runner:
         self._transition(ctx, loaded, runtime.fire_timers, "timers.fired", {})
         return loaded.record
 
+    def recompute_timers(self, session: Session, instance_id: int, actor: Actor = SYSTEM) -> InstanceRecord:
+        """Re-evaluate the instants of waiting timers (after the calendar or a rule changed)."""
+        ctx = TransitionContext(session, self.clock.now(), actor)
+        loaded = self._load(session, instance_id)
+        self._transition(ctx, loaded, runtime.reevaluate_timers, "timers.recomputed", {})
+        return loaded.record
+
     def claim(self, session: Session, task_id: str, actor: Actor) -> None:
         row = self.visible_task(session, task_id, actor)
         self.check_lane(row, actor)

@@ -177,6 +177,14 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: Any, correlation
     return bool(caught)
 
 
+def reevaluate_timers(workflow: BpmnWorkflow) -> None:
+    """Forget computed timer instants so their expressions run again (e.g. on a new calendar)."""
+    for task in _catch_tasks(workflow):
+        if isinstance(task.task_spec.event_definition, TimerEventDefinition):
+            task.internal_data.pop("event_value", None)
+    fire_timers(workflow)
+
+
 def fire_timers(workflow: BpmnWorkflow) -> None:
     """Let every timer whose instant has passed (by the injected clock) fire, then advance."""
     workflow.refresh_timers()

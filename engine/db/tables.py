@@ -5,10 +5,10 @@ The inbox and the sweep read only these index tables, never a serialized workflo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db.base import Base
@@ -173,3 +173,33 @@ class AuditEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36), index=True)
     agency_code: Mapped[str | None] = mapped_column(String(50))
     details: Mapped[Any] = mapped_column(JSON, default=dict)
+
+
+class CalendarYear(Base):
+    """A published year (the State Council's annual notice) entered by an admin."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(JSON)
+    workdays: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class DeadlineRuleRow(Base):
+    """An admin-set version of a deadline rule; a rule with rows here replaces its shipped default."""
+
+    __tablename__ = "deadline_rules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    counts_from: Mapped[str] = mapped_column(String(200))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    extension: Mapped[str | None] = mapped_column(String(20))
+    on_expiry: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))

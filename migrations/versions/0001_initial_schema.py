@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:16:47.294333
+Create Date: 2026-11-22 09:21:25.785917
 """
 
 from __future__ import annotations
@@ -56,6 +56,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_complaint_id'), ['complaint_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_task_id'), ['task_id'], unique=False)
+
+    op.create_table('calendar_years',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('holidays', sa.JSON(), nullable=False),
+    sa.Column('workdays', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_years'))
+    )
+    op.create_table('deadline_rules',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('period', sa.String(length=20), nullable=False),
+    sa.Column('counts_from', sa.String(length=200), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('extension', sa.String(length=20), nullable=True),
+    sa.Column('on_expiry', sa.String(length=200), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_rules'))
+    )
+    with op.batch_alter_table('deadline_rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deadline_rules_name'), ['name'], unique=False)
 
     op.create_table('deadline_steps',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -343,6 +368,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deadline_steps_pending')
 
     op.drop_table('deadline_steps')
+    with op.batch_alter_table('deadline_rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deadline_rules_name'))
+
+    op.drop_table('deadline_rules')
+    op.drop_table('calendar_years')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_task_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_instance_id'))
