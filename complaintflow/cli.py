@@ -115,9 +115,9 @@ def workflows_deploy(file: Path) -> None:
 def sweep(at: Annotated[str | None, typer.Option(help="ISO-8601 instant to sweep as of (default: now)")] = None,
           ) -> None:
     """Run one deadline sweep."""
+    from complaintflow.jobs import run_sweep
     from complaintflow.wiring import build_product
     from engine.clock import FixedClock, SystemClock, ensure_aware
-    from engine.sweep import fire_due_timers
 
     clock = SystemClock()
     if at is not None:
@@ -126,12 +126,12 @@ def sweep(at: Annotated[str | None, typer.Option(help="ISO-8601 instant to sweep
         except ValueError as exc:
             _fail(f"--at: 需要带时区的 ISO-8601 时间 / needs an ISO-8601 instant with offset ({exc})", 2)
     product = build_product(clock=clock)
-    report = fire_due_timers(product.session_factory, product.runner, clock.now())
-    typer.echo(f"timers fired: {report.timers_fired}, conflicts: {report.conflicts}, errors: {len(report.errors)}")
-    for error in report.errors:
+    summary = run_sweep(product, clock.now())
+    typer.echo(str(summary))
+    for error in summary.timers.errors:
         typer.echo(f"  {error}", err=True)
     product.close()
-    if report.errors:
+    if summary.timers.errors:
         raise typer.Exit(1)
 
 

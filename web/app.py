@@ -21,12 +21,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
         if with_scheduler:
+            from complaintflow.jobs import run_sweep
             from engine.scheduler import start_scheduler
-            from engine.sweep import fire_due_timers
 
-            scheduler = start_scheduler({
-                "sweep": (lambda: fire_due_timers(product.session_factory, product.runner, product.clock.now()), 60),
-            })
+            scheduler = start_scheduler({"sweep": (lambda: run_sweep(product), 60)})
         try:
             yield
         finally:

@@ -1,0 +1,37 @@
+"""The periodic work of every server process (and of ``complaintflow sweep``), in one place."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from agencies.deadline_notices import DeadlineNotices
+from complaintflow.wiring import Product
+from engine.deadline_config import reload
+from engine.escalation import EscalationReport, sweep_steps
+from engine.sweep import SweepReport, fire_due_timers
+
+
+@dataclass
+class SweepSummary:
+    timers: SweepReport
+    steps: EscalationReport
+    seconds: float
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"timers fired: {self.timers.timers_fired}, timer conflicts: {self.timers.conflicts}, "
+                f"deadline steps: {self.steps.handled} {self.steps.by_step}, skipped: {self.steps.skipped}, "
+                f"errors: {len(self.errors) + len(self.timers.errors)}, {self.seconds:.3f}s")
+
+
+def run_sweep(product: Product, now: datetime | None = None) -> SweepSummary:
+    """One sweep as of ``now``: BPMN timers first (they may end tasks), then the escalation ladder."""
+    started = time.perf_counter()
+    now = now or product.clock.now()
+    with product.uow() as uow:
+        reload(uow.session, product.deadlines)  # rules or years another process changed
+    timers = fire_due_timers(product.session_factory, product.runner, now)
+    steps = sweep_steps(product.session_factory, DeadlineNotices(), now)
+    return SweepSummary(timers, steps, time.perf_counter() - started)
