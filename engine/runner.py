@@ -25,14 +25,13 @@ from sqlalchemy.orm import Session
 from engine import runtime
 from engine.bpmn.loader import SpecBundle, TaskDefinition
 from engine.clock import Clock
+from engine.db import statements as sql
 from engine.db.tables import (
     AuditEvent,
-    DeadlineStep,
     MessageSubscription,
     OpenTask,
     PendingMessage,
     PendingTimer,
-    ProcessInstance,
     SpecVersion,
 )
 from engine.deadlines import DeadlineService, as_instant
@@ -139,7 +138,9 @@ class Runner:
     def complete_task(self, session: Session, task_id: str, data: dict[str, Any], actor: Actor,
                       expected_version: int | None = None) -> CompletionResult:
         ctx = TransitionContext(session, self.clock.now(), actor)
-        row = self.visible_task(session, task_id, actor)
+        row = session.connection().execute(sql.TASK_BY_ID, {"task_id": task_id}).one_or_none()
+        if row is None or actor.agency_code is None or row.agency_code != actor.agency_code:
+            row = self.visible_task(session, task_id, actor)  # raises the right error
         self._check_may_complete(row, actor)
         loaded = self._load(session, row.instance_id)
         if expected_version is not None and loaded.record.version != expected_version:
@@ -216,11 +217,11 @@ class Runner:
             raise Conflict("the task has already been completed")
         raise NotFound("task not found")  # another agency's task looks exactly like a missing one
 
-    def check_lane(self, row: OpenTask, actor: Actor) -> None:
+    def check_lane(self, row: Any, actor: Actor) -> None:
         if not _lane_allows(row.lane, actor.roles):
             raise Forbidden(f"this task needs the role {row.lane!r}")
 
-    def _check_may_complete(self, row: OpenTask, actor: Actor) -> None:
+    def _check_may_complete(self, row: Any, actor: Actor) -> None:
         self.check_lane(row, actor)
         if row.assignee not in (None, actor.username) and not actor.is_supervisor:
             raise Forbidden(f"the task is claimed by {row.assignee}")
@@ -229,18 +230,14 @@ class Runner:
                 complaint_id: int | None) -> _Loaded:
         bundle = self.specs.get(ctx.session, version.id)
         workflow = runtime.new_workflow(fresh_top_spec(bundle.top_spec), bundle.subprocess_specs, data)
-        instance_id = ctx.session.execute(
-            insert(ProcessInstance).values(spec_version_id=version.id, status="running", state="", version=0,
-                                           complaint_id=complaint_id, created_at=ctx.now, updated_at=ctx.now)
-            .returning(ProcessInstance.id)).scalar_one()
+        instance_id = ctx.session.connection().execute(sql.INSERT_INSTANCE, {
+            "spec_version_id": version.id, "status": "running", "state": "", "version": 0,
+            "complaint_id": complaint_id, "created_at": ctx.now, "updated_at": ctx.now}).scalar_one()
         record = InstanceRecord(instance_id, version.id, "running", 0, complaint_id)
         return _Loaded(record, bundle, workflow, _Snapshot({}, set(), set()))
 
     def _load(self, session: Session, instance_id: int) -> _Loaded:
-        row = session.execute(
-            select(ProcessInstance.id, ProcessInstance.spec_version_id, ProcessInstance.status,
-                   ProcessInstance.version, ProcessInstance.complaint_id, ProcessInstance.state)
-            .where(ProcessInstance.id == instance_id)).one_or_none()
+        row = session.connection().execute(sql.INSTANCE_BY_ID, {"instance_id": instance_id}).one_or_none()
         if row is None:
             raise NotFound("process instance not found")
         record = InstanceRecord(*row)
@@ -329,17 +326,18 @@ class Runner:
         after = _Snapshot.of(workflow)
         before = loaded.before
         gone = [tid for tid in before.ready if tid not in after.ready]
+        connection = session.connection()
         if gone:
-            session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
-            session.execute(delete(DeadlineStep).where(DeadlineStep.task_id.in_(gone)))
+            connection.execute(sql.DELETE_TASKS, {"ids": gone})
+            connection.execute(sql.DELETE_STEPS_OF_TASKS, {"ids": gone})
         opened = [self._task_row(ctx, loaded, task) for tid, task in after.ready.items() if tid not in before.ready]
         if opened:
-            session.execute(insert(OpenTask), opened)
+            connection.execute(sql.INSERT_TASKS, opened)
             steps = [step for row in opened if row["due_at"] is not None for step in step_rows(
                 row["id"], record.id, row["due_at"],
                 self.ladders.for_kind(self.hooks.agency_kind(session, row["agency_code"])), self.deadlines.calendar)]
             if steps:
-                session.execute(insert(DeadlineStep), steps)
+                connection.execute(sql.INSERT_STEPS, steps)
         for stale in before.messages - after.messages:
             session.execute(delete(MessageSubscription).where(
                 MessageSubscription.instance_id == record.id, MessageSubscription.name == stale.name,
@@ -386,11 +384,9 @@ class Runner:
     def _save(self, ctx: TransitionContext, loaded: _Loaded) -> None:
         record = loaded.record
         status = "completed" if loaded.workflow.completed else "running"
-        result = ctx.session.execute(
-            update(ProcessInstance)
-            .where(ProcessInstance.id == record.id, ProcessInstance.version == record.version)
-            .values(state=dump_state(loaded.workflow), version=record.version + 1, status=status,
-                    updated_at=ctx.now))
+        result = ctx.session.connection().execute(sql.SAVE_INSTANCE, {
+            "b_id": record.id, "b_version": record.version, "b_state": dump_state(loaded.workflow),
+            "b_new_version": record.version + 1, "b_status": status, "b_updated_at": ctx.now})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("the instance was changed by someone else; reload and try again")
         record.version += 1
@@ -399,10 +395,10 @@ class Runner:
     def audit(self, session: Session, actor: Actor, action: str, instance_id: int | None,
                complaint_id: int | None, task_id: str | None, details: dict[str, Any],
                at: datetime | None = None, agency_code: str | None = None) -> None:
-        session.execute(insert(AuditEvent).values(
-            at=at or self.clock.now(), actor=actor.username, action=action, instance_id=instance_id,
-            agency_code=agency_code or actor.agency_code,
-            complaint_id=complaint_id, task_id=task_id, details=details))
+        session.connection().execute(sql.INSERT_AUDIT, {
+            "at": at or self.clock.now(), "actor": actor.username, "action": action, "instance_id": instance_id,
+            "agency_code": agency_code or actor.agency_code, "complaint_id": complaint_id, "case_id": None,
+            "task_id": task_id, "details": details})
 
 
 def _lane_allows(lane: str | None, roles: frozenset[str]) -> bool:

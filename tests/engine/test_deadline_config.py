@@ -7,12 +7,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
+from engine.bpmn.scaffold import UserTask, build
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, PendingTimer
 from engine.deadline_config import add_rule_version, recompute_provisional, reload, set_calendar_year
 from engine.errors import InvalidInput
 from tests.deadlines.calendars import OVERRIDE_2027
-from tests.engine.bpmn_builder import UserTask, build
 from tests.engine.conftest import EngineEnv
 from tests.engine.test_runner import TWO_STEPS, open_tasks, start
 

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine.bpmn.scaffold import Catch, Script, Throw, UserTask, build
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, OpenTask, PendingMessage, PendingTimer, ProcessInstance
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.specs import deployed_version
-from tests.engine.bpmn_builder import Catch, Script, Throw, UserTask, build
 from tests.engine.conftest import LIAISON, OTHER_AGENCY, SUPERVISOR, EngineEnv
 
 DECISION_FORM = {

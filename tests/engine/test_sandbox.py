@@ -10,12 +10,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from engine.bpmn.loader import load_bundle
+from engine.bpmn.scaffold import Script, UserTask, build
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecVersion
 from engine.errors import InvalidWorkflow, ScriptError, ScriptTimeout
 from engine.runtime import SCRIPT_ENGINE, new_workflow
 from engine.sandbox import RestrictedEnvironment, root_cause
-from tests.engine.bpmn_builder import Script, UserTask, build
 from tests.engine.conftest import EngineEnv
 
 ESCAPES = {

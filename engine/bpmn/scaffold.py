@@ -1,4 +1,4 @@
-"""Build small linear BPMN files (with DI) for engine tests, so each test shows its whole process."""
+"""Build small linear BPMN files with DI: for tests (each shows its whole process) and benchmarks."""
 
 from __future__ import annotations
 
