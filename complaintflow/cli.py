@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from complaintflow.settings import get_settings
-from engine.errors import EngineError, InvalidWorkflow
+from engine.errors import EngineError, InvalidInput, InvalidWorkflow
 
-app = typer.Typer(help="complaintflow: 消费投诉多部门协同办理", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="complaintflow: 消费投诉多部门协同办理", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 workflows_app = typer.Typer(help="BPMN 流程 / workflows", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历 / working-day calendar", no_args_is_help=True)
+rules_app = typer.Typer(help="期限规则 / deadline rules", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(workflows_app, name="workflows")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(rules_app, name="rules")
 
 REFERENCE_WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
@@ -24,6 +29,16 @@ REFERENCE_WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
+
+
+def _product(clock=None):  # type: ignore[no-untyped-def]
+    """The product over an up-to-date database (every command migrates first, as ``serve`` does)."""
+    from complaintflow.wiring import build_product
+    from engine.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    return build_product(settings, clock)
 
 
 @db_app.command("upgrade")
@@ -41,14 +56,10 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="create the demo agen
     if not demo:
         _fail("nothing to do: pass --demo")
     from agencies.demo import seed_demo
-    from complaintflow.wiring import build_product
-    from engine.db.migrate import upgrade
 
-    settings = get_settings()
-    upgrade(settings.database_url)
-    product = build_product(settings)
+    product = _product()
     with product.uow() as uow:
-        accounts = seed_demo(uow.session, settings.complaintflow_demo_password, now=product.clock.now())
+        accounts = seed_demo(uow.session, product.settings.complaintflow_demo_password, now=product.clock.now())
         uow.commit()
     typer.echo("演示账号 / demo users:")
     for username, password in accounts:
@@ -94,13 +105,9 @@ def workflows_validate(file: Path) -> None:
 @workflows_app.command("deploy")
 def workflows_deploy(file: Path) -> None:
     """Upload a BPMN file as a new version and make it the one new instances use."""
-    from complaintflow.wiring import build_product
-    from engine.db.migrate import upgrade
-
     if not file.is_file():
         _fail(f"文件不存在 / no such file: {file}", 2)
-    upgrade(get_settings().database_url)
-    product = build_product()
+    product = _product()
     try:
         typer.echo(_deploy(product, file))
     except InvalidWorkflow as exc:
@@ -111,12 +118,78 @@ def workflows_deploy(file: Path) -> None:
         product.close()
 
 
+def _dates(values: list[str], option: str) -> list[date]:
+    try:
+        return [date.fromisoformat(v) for value in values for v in value.split(",") if v]
+    except ValueError as exc:
+        _fail(f"{option}: 需要 YYYY-MM-DD 日期 / dates must be YYYY-MM-DD ({exc})", 2)
+        raise
+
+
+@calendar_app.command("set-year")
+def calendar_set_year(
+    year: int,
+    holiday: Annotated[list[str], typer.Option(help="法定节假日 (可重复或逗号分隔) / holiday dates")],
+    workday: Annotated[list[str] | None, typer.Option(help="调休上班日 / make-up working days")] = None,
+    actor: Annotated[str, typer.Option(help="who makes the change (audited)")] = "admin",
+) -> None:
+    """Enter a year's holidays and make-up working days; provisional deadlines are recomputed."""
+    from engine.deadline_config import recompute_provisional, reload, set_calendar_year
+
+    holidays, workdays = _dates(holiday, "--holiday"), _dates(workday or [], "--workday")
+    product = _product()
+    with product.uow() as uow:
+        set_calendar_year(uow.session, year, holidays, workdays, actor=actor, now=product.clock.now())
+        reload(uow.session, product.deadlines)
+        counts = recompute_provisional(uow.session, product.runner)
+        uow.commit()
+    typer.echo(f"{year}: {len(holidays)} 个节假日, {len(workdays)} 个调休上班日; 重算 / recomputed "
+               f"{counts['tasks']} task deadlines, timers of {counts['timer_instances']} instances")
+    product.close()
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """Show every deadline rule and its versions."""
+    from engine.deadline_config import load_policy
+
+    product = _product()
+    with product.uow() as uow:
+        policy = load_policy(uow.session)
+    for name in policy.names():
+        for version in policy.versions(name):
+            extension = f" (+{version.extension})" if version.extension else ""
+            typer.echo(f"{name:24} {version.period!s:6}{extension:9} {version.describe_validity():26} {version.source}")
+    product.close()
+
+
+@rules_app.command("add")
+def rules_add(
+    name: str, period: str,
+    valid_from: Annotated[str, typer.Option("--from", help="适用于该日及以后接收的投诉 / receipts from this date")],
+    extension: Annotated[str | None, typer.Option(help="e.g. 15wd")] = None,
+    source: Annotated[str, typer.Option(help="legal source")] = "",
+    actor: Annotated[str, typer.Option(help="who makes the change (audited)")] = "admin",
+) -> None:
+    """Add a version of a deadline rule (e.g. ``rules add acceptance 5wd --from 2027-01-01``)."""
+    from engine.deadline_config import add_rule_version
+
+    [start] = _dates([valid_from], "--from")
+    product = _product()
+    with product.uow() as uow:
+        policy = add_rule_version(uow.session, name, period, start, actor=actor, now=product.clock.now(),
+                                  extension=extension, source=source)
+        uow.commit()
+    for version in policy.versions(name):
+        typer.echo(f"{name} {version.period} {version.describe_validity()}")
+    product.close()
+
+
 @app.command()
 def sweep(at: Annotated[str | None, typer.Option(help="ISO-8601 instant to sweep as of (default: now)")] = None,
           ) -> None:
     """Run one deadline sweep."""
     from complaintflow.jobs import run_sweep
-    from complaintflow.wiring import build_product
     from engine.clock import FixedClock, SystemClock, ensure_aware
 
     clock = SystemClock()
@@ -125,7 +198,7 @@ def sweep(at: Annotated[str | None, typer.Option(help="ISO-8601 instant to sweep
             clock = FixedClock(ensure_aware(datetime.fromisoformat(at)))
         except ValueError as exc:
             _fail(f"--at: 需要带时区的 ISO-8601 时间 / needs an ISO-8601 instant with offset ({exc})", 2)
-    product = build_product(clock=clock)
+    product = _product(clock)
     summary = run_sweep(product, clock.now())
     typer.echo(str(summary))
     for error in summary.timers.errors:
@@ -152,6 +225,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 def main() -> None:
     try:
         app()
+    except InvalidInput as exc:
+        for error in exc.errors:
+            typer.echo(f"错误 / error: {error.field}: {error.message}", err=True)
+        sys.exit(2)
     except EngineError as exc:
         typer.echo(f"错误 / error: {exc}", err=True)
         sys.exit(1)
