@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from agencies.cases import create_case
 from agencies.repository import get_agency_by_code, involve
 from agencies.tables import Agency, Case, Complaint
-from agencies.vocab import CaseStatus, ComplaintStatus, Involvement
+from agencies.vocab import AgencyKind, CaseStatus, ComplaintStatus, Involvement
 from engine.clock import Clock
 from engine.deadlines import DeadlineService
-from engine.errors import ScriptError
+from engine.errors import FieldError, InvalidInput, ScriptError
 from engine.runner import InstanceRecord, TransitionContext
 
 CASE_AGENCY_KEYS = ("regulator_agency", "competent_agency")
@@ -107,13 +107,12 @@ class ProductHooks:
         self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow, opened: list[dict[str, Any]]
     ) -> None:
         """Involve every agency that got a task, and keep the complaint's status in step."""
+        session = ctx.session
+        agencies = {t["agency_code"]: self._agency_for(session, t, ctx.submitted) for t in opened if t["agency_code"]}
         if instance.complaint_id is None:
             return
-        session = ctx.session
-        for code in {t["agency_code"] for t in opened if t["agency_code"]}:
-            agency = get_agency_by_code(session, code)
-            if agency is not None:
-                involve(session, instance.complaint_id, agency.id, Involvement.HANDLER)
+        for agency in agencies.values():
+            involve(session, instance.complaint_id, agency.id, Involvement.HANDLER)
         complaint = session.get(Complaint, instance.complaint_id)
         if complaint is None or complaint.process_instance_id not in (None, instance.id):
             return  # a case process linked to the complaint: the complaint's own workflow decides
@@ -121,6 +120,28 @@ class ProductHooks:
         if status != complaint.status:
             complaint.status = status
             complaint.updated_at = ctx.now
+
+
+    @staticmethod
+    def _agency_for(session: Session, task: dict[str, Any], submitted: dict[str, Any]) -> Agency:
+        """A task must go to an active agency of its pool's kind (a pool named after a kind).
+
+        Routing data comes from forms (``transfer_to``, ``mediator_agency``): a wrong code is the
+        user's input error, refused with the whole transition, not a task nobody can see."""
+        code = task["agency_code"]
+        field = next((f"data.{key}" for key, value in submitted.items() if value == code), "data")
+        agency = get_agency_by_code(session, code)
+        if agency is None or not agency.active:
+            raise InvalidInput([FieldError(field, f"未知的单位代码 / unknown agency code {code!r}")])
+        kinds = {k.value for k in AgencyKind}
+        if task["process_id"] in kinds and agency.kind != task["process_id"]:
+            raise InvalidInput([FieldError(field, f"{code} 不是{_KIND_NAMES[task['process_id']]} / {code} is "
+                                                  f"not a {task['process_id']}")])
+        return agency
+
+
+_KIND_NAMES = {"market_regulator": "市场监管部门", "consumer_association": "消费者协会",
+               "mediation_committee": "人民调解委员会"}
 
 
 def _complaint_status(workflow: BpmnWorkflow, current: str) -> str:

@@ -66,6 +66,7 @@ class TransitionContext:
     now: datetime
     actor: Actor
     opened: list[dict[str, Any]] = field(default_factory=list)
+    submitted: dict[str, Any] = field(default_factory=dict)  # form data of the task being completed
 
 
 class ProductHooks(Protocol):
@@ -150,6 +151,7 @@ class Runner:
             raise Conflict("the task is no longer ready")
         definition = loaded.bundle.task(row.process_id, row.task_name)
         clean = validate_form(definition, data)
+        ctx.submitted = clean
         self._transition(ctx, loaded, lambda wf: runtime.run_task(wf, task, clean), "task.completed",
                          {"task": row.task_name, "title": row.title, "data": clean}, task_id=task_id,
                          agency_code=row.agency_code)

@@ -22,7 +22,7 @@ from agencies.users import actor_for
 from complaintflow.settings import Settings
 from complaintflow.wiring import Product, build_product
 from engine.clock import SHANGHAI, FixedClock
-from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
+from engine.db.tables import AuditEvent, OpenTask, PendingTimer, ProcessInstance
 from engine.runner import Actor, CompletionResult
 from engine.specs import deploy, upload
 from tests.agencies.factories import TAIHE_ID
@@ -129,6 +129,12 @@ class Scenario:
         with self.product.uow() as uow:
             return list(uow.session.scalars(select(ProcessInstance).where(ProcessInstance.complaint_id == complaint.id)
                                             .order_by(ProcessInstance.id)))
+
+    def pending_timers(self, complaint: Complaint) -> list[datetime]:
+        with self.product.uow() as uow:
+            return list(uow.session.scalars(
+                select(PendingTimer.fire_at).join(ProcessInstance, ProcessInstance.id == PendingTimer.instance_id)
+                .where(ProcessInstance.complaint_id == complaint.id)))
 
     def cases(self, complaint: Complaint) -> list[Case]:
         with self.product.uow() as uow:

@@ -165,3 +165,41 @@ def test_extension_of_clue_verification(s: Scenario, approved: bool) -> None:
     assert again.due_at.isoformat() == expected  # moved once by 15 working days, or not at all
     s.do("th-amr", "verify_clue", {"decision": "no_file", "reason": "不构成违法"}, c)
     assert s.open_task_names(c) == []
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"decision": "transfer", "reason": "转", "transfer_to": "no-such-amr"}, "data.transfer_to"),
+    ({"decision": "transfer", "reason": "转", "transfer_to": "th-cca"}, "data.transfer_to"),  # not a regulator
+])
+def test_a_transfer_to_an_unknown_or_wrong_agency_is_refused_and_changes_nothing(
+        s: Scenario, data: dict, field: str) -> None:
+    from engine.errors import InvalidInput
+
+    c = s.submit()
+    review = s.task("th-amr", "review", c)
+    with pytest.raises(InvalidInput) as error:
+        s.do("th-amr", "review", data, c)
+    assert [e.field for e in error.value.errors] == [field]
+    assert s.task("th-amr", "review", c).id == review.id
+    assert s.instances(c)[0].version == 1
+
+
+def test_mediation_left_alone_is_terminated_by_its_timer_through_the_sweep(s: Scenario) -> None:
+    from datetime import timedelta
+
+    from complaintflow.jobs import run_sweep
+
+    c = s.submit(received_at="2026-06-01T09:00:00+08:00")  # Order 121: mediation is 60 calendar days
+    s.clock.set(s.clock.now())
+    s.do("th-amr", "review", {"decision": "accept"}, c)  # accepted Wed 2026-11-18
+    s.do("th-amr", "arrange_mediation", {"mediator": "self"}, c)
+    [timer_fire_at] = s.pending_timers(c)
+    assert timer_fire_at.isoformat() == "2027-01-18T23:59:59+08:00"  # 60 days → Sun 17 Jan → Mon 18 Jan
+    s.clock.set(timer_fire_at - timedelta(hours=1))
+    assert run_sweep(s.product).timers.timers_fired == 0
+    s.restart()
+    s.clock.set(timer_fire_at + timedelta(minutes=1))
+    assert run_sweep(s.product).timers.timers_fired == 1
+    assert s.open_task_names(c) == ["close"]  # mediation ended with outcome "timeout"
+    assert s.notices(c)[-1] == "termination"
+    assert run_sweep(s.product).timers.timers_fired == 0  # never twice
