@@ -20,11 +20,11 @@ from engine.db.tables import DeadlineStep, OpenTask
 
 class DeadlineNotices:
     def handle(self, session: Session, step: DeadlineStep, task: OpenTask, now: datetime) -> dict[str, object]:
-        from notifications.outbox import notify_users
-
         agency = get_agency_by_code(session, task.agency_code) if task.agency_code else None
         if agency is None:
             return {"recipients": [], "note": "task has no known agency"}
+        from notifications.outbox import notify_users
+
         recipients = self._recipients(session, step.step, task, agency)
         due = task.due_at.astimezone(SHANGHAI) if task.due_at else None
         context = {

@@ -7,7 +7,7 @@
    save with the version check, commit — on SQLite and on PostgreSQL, counting SQL statements and
    commits per completion.
 
-Usage: python -m bench.lifecycle [--instances N] [--postgres URL] [--json FILE]
+Usage: python -m bench.lifecycle [--instances N] [--backend sqlite|postgresql|both] [--json FILE]
 """
 
 from __future__ import annotations
@@ -16,25 +16,24 @@ import argparse
 import copy
 import json
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select, text
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Engine, event, select
 
+from bench._db import scratch_database
 from engine.bpmn.scaffold import UserTask, build
 from engine.clock import SHANGHAI, FixedClock
-from engine.db.migrate import upgrade
-from engine.db.session import make_engine, make_session_factory
+from engine.db.session import make_session_factory
 from engine.db.tables import OpenTask
 from engine.deadlines import DeadlineService
 from engine.runner import Actor, InstanceRecord, Runner, TransitionContext
@@ -102,9 +101,7 @@ def counting(engine: Engine) -> Iterator[dict[str, int]]:
         event.remove(engine, "commit", on_commit)
 
 
-def service_layer(url: str, instances: int) -> dict[str, float]:
-    upgrade(url)
-    engine = make_engine(url)
+def service_layer(engine: Engine, instances: int) -> dict[str, float]:
     session_factory = make_session_factory(engine)
     clock = FixedClock(datetime(2026, 11, 18, 10, tzinfo=SHANGHAI))
     deadlines = DeadlineService()
@@ -138,7 +135,6 @@ def service_layer(url: str, instances: int) -> dict[str, float]:
     completions = instances * STEPS
     with UnitOfWork(session_factory) as uow:
         assert uow.session.scalar(select(OpenTask.id).limit(1)) is None, "every instance must finish"
-    engine.dispose()
     latencies.sort()
     return {
         "completions_per_s": completions / elapsed,
@@ -149,41 +145,19 @@ def service_layer(url: str, instances: int) -> dict[str, float]:
     }
 
 
-def fresh_postgres(admin_url: str) -> tuple[str, Callable[[], None]]:
-    from sqlalchemy import create_engine
-
-    name = f"cf_bench_{int(time.time())}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instances", type=int, default=300)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                        help="an admin URL; a scratch database is created and dropped ('' to skip)")
+    parser.add_argument("--backend", default="both", choices=["sqlite", "postgresql", "both"])
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args()
 
     summary: dict[str, Any] = {"instances": args.instances, "completions": args.instances * STEPS}
     summary["spiff_in_memory_per_s"] = bare_spiff(args.instances, persist=False)
     summary["spiff_save_load_per_s"] = bare_spiff(args.instances, persist=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        summary["sqlite"] = service_layer(f"sqlite:///{tmp}/bench.db", args.instances)
-    if args.postgres:
-        url, drop = fresh_postgres(args.postgres)
-        try:
-            summary["postgresql"] = service_layer(url, args.instances)
-        finally:
-            drop()
+    for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
+        with scratch_database(backend) as (_url, engine):
+            summary[backend] = service_layer(engine, args.instances)
     limit = summary["spiff_save_load_per_s"]
     print(f"8-step BPMN, {args.instances} instances, {summary['completions']} task completions")
     print(f"  SpiffWorkflow in memory          {summary['spiff_in_memory_per_s']:9.0f} completions/s")
