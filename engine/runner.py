@@ -176,6 +176,19 @@ class Runner:
         self._transition(ctx, loaded, runtime.reevaluate_timers, "timers.recomputed", {})
         return loaded.record
 
+    def load_workflow(self, session: Session, instance_id: int) -> BpmnWorkflow:
+        """The live workflow of an instance, read-only use (reports, migration plans)."""
+        return self._load(session, instance_id).workflow
+
+    def transition_to_version(self, session: Session, instance_id: int, version_id: int,
+                              action: Callable[[BpmnWorkflow], Any], actor: Actor, details: dict[str, Any]) -> None:
+        """Run ``action`` (which rebinds the workflow to another spec version) as one transition."""
+        ctx = TransitionContext(session, self.clock.now(), actor)
+        loaded = self._load(session, instance_id)
+        loaded.bundle = self.specs.get(session, version_id)
+        loaded.record.spec_version_id = version_id
+        self._transition(ctx, loaded, action, "instance.migrated", details)
+
     def claim(self, session: Session, task_id: str, actor: Actor) -> None:
         row = self.visible_task(session, task_id, actor)
         self.check_lane(row, actor)
@@ -388,7 +401,8 @@ class Runner:
         status = "completed" if loaded.workflow.completed else "running"
         result = ctx.session.connection().execute(sql.SAVE_INSTANCE, {
             "b_id": record.id, "b_version": record.version, "b_state": dump_state(loaded.workflow),
-            "b_new_version": record.version + 1, "b_status": status, "b_updated_at": ctx.now})
+            "b_new_version": record.version + 1, "b_status": status, "b_updated_at": ctx.now,
+            "b_spec_version_id": record.spec_version_id})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("the instance was changed by someone else; reload and try again")
         record.version += 1

@@ -3,7 +3,7 @@
 The full SpiffWorkflow JSON repeats the spec in every row (55–65 % of it). Instances here store the
 state alone; on load the state is restored onto the version's cached specs. Pools that a message
 started wire themselves into the collaboration spec at run time, so after a load onto a clean copy
-those links are made again (``_rewire_message_started_pools``).
+those links are made again (``rewire_message_started_pools``).
 """
 
 from __future__ import annotations
@@ -97,11 +97,11 @@ def load_state(text: str, top_spec: BpmnProcessSpec, subprocess_specs: dict[str,
     SERIALIZER.migrate(dct)
     workflow: BpmnWorkflow = SERIALIZER.registry.restore(
         dct, spec=fresh_top_spec(top_spec), subprocess_specs=subprocess_specs)
-    _rewire_message_started_pools(workflow)
+    rewire_message_started_pools(workflow)
     return workflow
 
 
-def _rewire_message_started_pools(workflow: BpmnWorkflow) -> None:
+def rewire_message_started_pools(workflow: BpmnWorkflow) -> None:
     start = workflow.spec.start
     trigger_specs = set(getattr(start, "trigger_specs", []) or [])
     if not trigger_specs:

@@ -28,7 +28,7 @@ SAVE_INSTANCE = (
     update(_instances)
     .where(_instances.c.id == bindparam("b_id"), _instances.c.version == bindparam("b_version"))
     .values(state=bindparam("b_state"), version=bindparam("b_new_version"), status=bindparam("b_status"),
-            updated_at=bindparam("b_updated_at"))
+            updated_at=bindparam("b_updated_at"), spec_version_id=bindparam("b_spec_version_id"))
 )
 
 DELETE_TASKS = delete(_tasks).where(_tasks.c.id.in_(bindparam("ids", expanding=True)))
