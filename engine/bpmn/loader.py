@@ -98,21 +98,23 @@ def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBu
             key = executable[0]
             top_spec = parser.get_spec(key)
             subprocess_specs = parser.get_subprocess_specs(key)
-        elif collaborations:
+        elif collaborations and executable:
             key = collaborations[0]
             top_spec, subprocess_specs = parser.get_collaboration(key)
         else:
-            raise InvalidWorkflow([WorkflowIssue(None, "文件须含一个协作图或恰好一个可执行流程 / a file needs one "
-                                                       f"collaboration or exactly one executable process "
-                                                       f"(found {len(executable)})")])
+            raise InvalidWorkflow([WorkflowIssue(None, "没有可执行的流程 (isExecutable=\"true\") / the file has no "
+                                                       "executable process: nothing here can run")])
     except ValidationException as exc:
-        raise InvalidWorkflow([WorkflowIssue(exc.id or None, str(exc).split("\n")[0],
-                                             exc.name or None)]) from None
+        message = str(exc).split("\n")[0]
+        if ", b'<" in message:  # SpiffWorkflow quotes the raw XML of the element: the id says enough
+            message = message[:message.index(", b'<")] + ")"
+        raise InvalidWorkflow([WorkflowIssue(exc.id or None, message, exc.name or None)]) from None
     except InvalidWorkflow:
         raise
     except Exception as exc:  # SpiffWorkflow raises many kinds on odd input: report, never crash
-        raise InvalidWorkflow([WorkflowIssue(getattr(exc, "id", None) or None,
-                                             f"无法解析 / cannot parse: {exc}")]) from None
+        detail = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise InvalidWorkflow([WorkflowIssue(getattr(exc, "id", None) or None, "无法解析 / cannot parse: "
+                                             f"{type(exc).__name__}: {detail.splitlines()[0][:200]}")]) from None
 
     processes = root.xpath("//bpmn:process", namespaces=NS)
     bundle = SpecBundle(

@@ -7,6 +7,7 @@ script, condition, timer, payload and correlation expression → the product's r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 
 from engine.bpmn.loader import NS, SpecBundle, TaskDefinition, load_bundle
+from engine.bpmn.xml_safety import parse_bpmn_xml
 from engine.errors import InvalidWorkflow, ScriptError, WorkflowIssue
 from engine.sandbox import compile_expression, compile_script
 
@@ -127,15 +129,107 @@ def _missing_di(root: etree._Element) -> list[WorkflowIssue]:
     return issues
 
 
+FOREIGN_DIALECTS = {
+    "http://camunda.org/schema/1.0/bpmn": "Camunda 7",
+    "http://camunda.org/schema/zeebe/1.0": "Camunda 8 (Zeebe)",
+    "http://activiti.org/bpmn": "Activiti",
+    "http://flowable.org/bpmn": "Flowable",
+    "http://www.signavio.com": "Signavio",
+    "http://www.bizagi.com/bpmn20": "Bizagi",
+}
+UNSUPPORTED_EVENTS = {
+    "compensateEventDefinition": "补偿事件 / compensation events",
+    "linkEventDefinition": "链接事件 / link events",
+}
+_CYCLE_WITH_COUNT = re.compile(r"R\d+/")
+
+
+def dialect_issues(root: etree._Element) -> list[WorkflowIssue]:
+    """What files from other modelers use that this engine does not run — reported, never crashed on."""
+    issues: list[WorkflowIssue] = []
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        element = _owner(node)
+        namespace = etree.QName(node).namespace
+        if namespace in FOREIGN_DIALECTS:
+            issues.append(WorkflowIssue(element.get("id"), f"不支持 {FOREIGN_DIALECTS[namespace]} 扩展 "
+                                        f"<{etree.QName(node).localname}> / {FOREIGN_DIALECTS[namespace]} extension "
+                                        f"elements are not supported: model forms, lanes and the pool `agency` with "
+                                        f"spiffworkflow properties", element.get("name")))
+        for attribute in node.attrib:
+            attr_ns = etree.QName(attribute).namespace
+            if attr_ns in FOREIGN_DIALECTS:
+                dialect, name = FOREIGN_DIALECTS[attr_ns], etree.QName(attribute).localname
+                issues.append(WorkflowIssue(node.get("id") or element.get("id"),
+                                            f"不支持 {dialect} 属性 {name} / {dialect} attributes are not supported",
+                                            node.get("name")))
+        local = etree.QName(node).localname
+        if local in UNSUPPORTED_EVENTS:
+            issues.append(WorkflowIssue(element.get("id"), f"不支持{UNSUPPORTED_EVENTS[local]} / unsupported event "
+                                                           f"type {local}", element.get("name")))
+        if local in {"conditionExpression", "timeDate", "timeDuration", "timeCycle", "formalExpression",
+                     "completionCondition", "loopCardinality"}:
+            text = (node.text or "").strip()
+            language = (node.get("language") or "").lower()
+            if text.startswith("=") or "feel" in language or text.startswith("${") or text.startswith("#{"):
+                issues.append(WorkflowIssue(element.get("id"), "不支持 FEEL/JUEL 表达式，请写 Python 表达式 / FEEL and "
+                                                               f"JUEL expressions are not supported: {text[:60]!r}",
+                                            element.get("name")))
+            elif local == "timeCycle" and "R" in text and not _CYCLE_WITH_COUNT.search(text):
+                message = "定时循环须指定次数 (如 R3/P1D) / timer cycles need a repeat count (e.g. R3/P1D)"
+                issues.append(WorkflowIssue(element.get("id"), message, element.get("name")))
+    return _unique(issues)
+
+
+def _owner(node: etree._Element) -> etree._Element:
+    """The nearest enclosing element with an id (what the admin can find in the modeler)."""
+    current: etree._Element | None = node
+    while current is not None and current.get("id") is None:
+        current = current.getparent()
+    return current if current is not None else node
+
+
+def message_issues(root: etree._Element, external_catchers: Collection[str]) -> list[WorkflowIssue]:
+    """Every message thrown here needs a catcher here or in a deployed workflow (e.g. a case process)."""
+    names = {m.get("id"): m.get("name") or m.get("id") for m in root.xpath("//bpmn:message", namespaces=NS)}
+    caught = {names.get(ref) for ref in root.xpath(
+        "//bpmn:startEvent//bpmn:messageEventDefinition/@messageRef | "
+        "//bpmn:intermediateCatchEvent//bpmn:messageEventDefinition/@messageRef | "
+        "//bpmn:boundaryEvent//bpmn:messageEventDefinition/@messageRef | //bpmn:receiveTask/@messageRef",
+        namespaces=NS)}
+    issues = []
+    for node in root.xpath("//bpmn:intermediateThrowEvent | //bpmn:endEvent | //bpmn:sendTask", namespaces=NS):
+        refs = node.xpath(".//bpmn:messageEventDefinition/@messageRef", namespaces=NS) + (
+            [node.get("messageRef")] if node.get("messageRef") else [])
+        for ref in refs:
+            name = names.get(ref, ref)
+            if name not in caught and name not in external_catchers:
+                issues.append(WorkflowIssue(node.get("id"), f"消息 {name} 无接收方 / nobody catches message {name!r} "
+                                                            "(in this file or a deployed workflow)", node.get("name")))
+    return issues
+
+
 def validate_bpmn(
     xml: bytes | str,
     filename: str = "upload.bpmn",
     known_rules: Collection[str] | None = None,
     extra_rules: Callable[[SpecBundle], list[WorkflowIssue]] | None = None,
+    external_catchers: Collection[str] | None = None,
 ) -> SpecBundle:
-    """Return the parsed bundle, or raise ``InvalidWorkflow`` with every issue found."""
-    bundle, root = load_bundle(xml, filename)
-    issues = compile_all(bundle) + lint(bundle, root, known_rules)
+    """Return the parsed bundle, or raise ``InvalidWorkflow`` with every issue found.
+
+    ``external_catchers``: messages that deployed workflows start on; when given, a thrown message
+    that nobody catches is an error."""
+    root = parse_bpmn_xml(xml)
+    foreign = dialect_issues(root)
+    try:
+        bundle, root = load_bundle(xml, filename)
+    except InvalidWorkflow as exc:
+        raise InvalidWorkflow(foreign + exc.issues) from None
+    issues = foreign + compile_all(bundle) + lint(bundle, root, known_rules)
+    if external_catchers is not None:
+        issues += message_issues(root, external_catchers)
     if extra_rules is not None:
         issues += extra_rules(bundle)
     if issues:
