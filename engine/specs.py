@@ -30,9 +30,13 @@ class UploadResult:
 
 def upload(session: Session, xml: bytes | str, *, filename: str, actor: str | None, now: datetime,
            known_rules: Collection[str] | None) -> UploadResult:
-    """Validate and store a file as the next version of its key (same content → same version)."""
+    """Validate and store a file as the next version of its key (same content → same version).
+
+    A message the file throws must be caught in it or start a deployed workflow: deploy the
+    catching workflow (e.g. ``case_conversion``) first."""
     raw = xml.encode("utf-8") if isinstance(xml, str) else xml
-    bundle = validate_bpmn(raw, filename, known_rules)
+    catchers = {message for row in _deployed(session) for message in (row.start_messages or [])}
+    bundle = validate_bpmn(raw, filename, known_rules, external_catchers=catchers)
     digest = hashlib.sha256(raw).hexdigest()
     existing = session.scalar(
         select(SpecVersion).where(SpecVersion.key == bundle.key, SpecVersion.sha256 == digest))
@@ -75,11 +79,14 @@ def deployed_version(session: Session, key: str) -> SpecVersion:
     return version
 
 
+def _deployed(session: Session) -> list[SpecVersion]:
+    return list(session.scalars(
+        select(SpecVersion).join(SpecDeployment, SpecDeployment.spec_version_id == SpecVersion.id)))
+
+
 def deployed_starting_with(session: Session, message: str) -> list[SpecVersion]:
     """Deployed specs whose start event catches ``message`` (e.g. a case process for a clue)."""
-    rows = session.scalars(
-        select(SpecVersion).join(SpecDeployment, SpecDeployment.spec_version_id == SpecVersion.id))
-    return [row for row in rows if message in (row.start_messages or [])]
+    return [row for row in _deployed(session) if message in (row.start_messages or [])]
 
 
 class SpecCache:

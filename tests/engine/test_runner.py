@@ -130,13 +130,13 @@ def test_claimed_task_belongs_to_its_assignee(env: EngineEnv) -> None:
 
 
 def test_a_thrown_message_starts_the_spec_that_catches_it(env: EngineEnv) -> None:
-    env.deploy(build("raises_clue", [
-        Throw("clue", "violation_clue", '{"complaint_id": complaint_id, "regulator_agency": "th-amr"}'),
-    ]))
     env.deploy(build("case_handling", [
         Script("unpack", 'regulator_agency = clue["regulator_agency"]\ncomplaint_id = clue["complaint_id"]'),
         UserTask("verify", "线索核查", lane="enforcement"),
     ], agency="regulator_agency", start_message="violation_clue"))
+    env.deploy(build("raises_clue", [
+        Throw("clue", "violation_clue", '{"complaint_id": complaint_id, "regulator_agency": "th-amr"}'),
+    ]))
     source = start(env, "raises_clue", {"complaint_id": 41})
     with env.uow() as uow:
         instances = uow.session.scalars(select(ProcessInstance).order_by(ProcessInstance.id)).all()
@@ -187,3 +187,11 @@ def test_a_boundary_timer_is_indexed_and_fires_on_the_injected_clock(env: Engine
     with env.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(PendingTimer)) == 0
         assert '"timed_out":true' in uow.session.get(ProcessInstance, instance_id).state
+
+
+def test_a_file_throwing_a_message_nobody_catches_is_refused(env: EngineEnv) -> None:
+    from engine.errors import InvalidWorkflow
+
+    with pytest.raises(InvalidWorkflow) as error:
+        env.deploy(build("orphan", [Throw("tell", "nobody_listens", "{}")]))
+    assert [(i.element_id, "nobody_listens" in i.message) for i in error.value.issues] == [("tell", True)]
