@@ -208,6 +208,39 @@ def sweep(at: Annotated[str | None, typer.Option(help="ISO-8601 instant to sweep
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_complaints(
+    file: Path,
+    as_user: Annotated[str | None, typer.Option("--as", help="登记人用户名 (默认按地区分派) / staff username")] = None,
+) -> None:
+    """Import complaints from a CSV file, with a progress bar; bad rows are listed, the rest imported."""
+    from tqdm import tqdm
+
+    from agencies.bulk_import import import_csv, read_rows
+    from agencies.repository import get_user
+    from agencies.users import actor_for
+
+    if not file.is_file():
+        _fail(f"文件不存在 / no such file: {file}", 2)
+    product = _product()
+    actor = None
+    if as_user:
+        with product.uow() as uow:
+            user = get_user(uow.session, as_user)
+            if user is None:
+                _fail(f"--as: 未知用户 / unknown user {as_user!r}", 2)
+            actor = actor_for(uow.session, user)
+    total = sum(1 for _ in read_rows(file))
+    with tqdm(total=total, desc="导入 / importing", unit="件") as bar:
+        report = import_csv(file, product.session_factory, product.runner, actor, product.clock.now, bar.update)
+    product.close()
+    typer.echo(f"已导入 / imported {report.imported}, 失败 / failed {len(report.failed)}")
+    for line, message in report.failed:
+        typer.echo(f"  第 {line} 行 / line {line}: {message}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the web server with the scheduler."""
