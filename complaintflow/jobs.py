@@ -11,6 +11,7 @@ from complaintflow.wiring import Product
 from engine.deadline_config import reload
 from engine.escalation import EscalationReport, sweep_steps
 from engine.sweep import SweepReport, fire_due_timers
+from notifications.dispatcher import DispatchReport, dispatch_pending, release_digests
 
 
 @dataclass
@@ -24,6 +25,14 @@ class SweepSummary:
         return (f"timers fired: {self.timers.timers_fired}, timer conflicts: {self.timers.conflicts}, "
                 f"deadline steps: {self.steps.handled} {self.steps.by_step}, skipped: {self.steps.skipped}, "
                 f"errors: {len(self.errors) + len(self.timers.errors)}, {self.seconds:.3f}s")
+
+
+def dispatch_notices(product: Product) -> DispatchReport:
+    return dispatch_pending(product.session_factory, product.channels, product.clock)
+
+
+def release_daily_digests(product: Product) -> int:
+    return release_digests(product.session_factory, product.clock.now())
 
 
 def run_sweep(product: Product, now: datetime | None = None) -> SweepSummary:

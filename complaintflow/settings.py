@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     complaintflow_secret_key: str = DEV_SECRET
     complaintflow_env: str = "development"
     smtp_url: str | None = None
+    complaintflow_mail_from: str = "complaintflow@localhost"
+    complaintflow_webhook_url: str | None = None
+    complaintflow_webhook_secret: str | None = None
     complaintflow_demo_password: str | None = None
     complaintflow_templates_dir: str | None = None
 

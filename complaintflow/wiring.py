@@ -15,6 +15,8 @@ from engine.deadlines import DeadlineService
 from engine.runner import Runner
 from engine.specs import SpecCache
 from engine.uow import UnitOfWork
+from notifications import outbox
+from notifications.channels import Channel, build_channels
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Product:
     deadlines: DeadlineService
     runner: Runner
     specs: SpecCache = field(default_factory=SpecCache)
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -41,4 +44,9 @@ def build_product(settings: Settings | None = None, clock: Clock | None = None) 
     deadlines = DeadlineService()
     specs = SpecCache()
     runner = Runner(clock, specs, deadlines, ProductHooks(clock, deadlines))
-    return Product(settings, engine, make_session_factory(engine), clock, deadlines, runner, specs)
+    session_factory = make_session_factory(engine)
+    outbox.configure(sms_via_webhook=bool(settings.complaintflow_webhook_url and settings.complaintflow_webhook_secret),
+                     templates_dir=settings.complaintflow_templates_dir)
+    channels = build_channels(session_factory, settings.smtp_url, settings.complaintflow_webhook_url,
+                              settings.complaintflow_webhook_secret, settings.complaintflow_mail_from)
+    return Product(settings, engine, session_factory, clock, deadlines, runner, specs, channels)

@@ -21,10 +21,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
         if with_scheduler:
-            from complaintflow.jobs import run_sweep
+            from complaintflow.jobs import dispatch_notices, release_daily_digests, run_sweep
             from engine.scheduler import start_scheduler
 
-            scheduler = start_scheduler({"sweep": (lambda: run_sweep(product), 60)})
+            scheduler = start_scheduler({
+                "sweep": (lambda: run_sweep(product), 60),
+                "notices": (lambda: dispatch_notices(product), 15),
+                "digests": (lambda: release_daily_digests(product), 24 * 3600),
+            })
         try:
             yield
         finally:

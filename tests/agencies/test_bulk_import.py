@@ -20,7 +20,8 @@ COLUMNS = ["kind", "complainant_name", "complainant_phone", "complainant_id_numb
 
 def test_import_reports_bad_lines_and_imports_the_rest(database_url: str, tmp_path: Path) -> None:
     rows = [
-        ["complaint", "张三", "13812345678", TAIHE_ID, "某电器行", "341222", "quality", "空调故障", "不制冷", "3299.00"],
+        ["complaint", "张三", "13812345678", TAIHE_ID, "某电器行", "341222", "quality", "空调故障", "不制冷",
+         "3299.00"],
         ["complaint", "李四", "12345", TAIHE_ID, "某超市", "341222", "price", "价格欺诈", "标价不符", ""],
         ["consultation", "王五", "13900001111", "", "某商场", "341221", "other", "退货政策", "咨询七日无理由", ""],
     ]

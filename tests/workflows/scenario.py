@@ -147,7 +147,7 @@ class Scenario:
         with self.product.uow() as uow:
             rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.complaint_id == complaint.id)
                                        .order_by(OutboxMessage.id))
-            return list(dict.fromkeys((r.key, r.template) for r in rows).values())
+            return [template for _key, template in dict.fromkeys((r.key, r.template) for r in rows)]
 
     def audit_actions(self, complaint: Complaint) -> list[str]:
         with self.product.uow() as uow:
