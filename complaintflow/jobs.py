@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agencies.deadline_notices import DeadlineNotices
+from complaintflow.metrics import SWEEP_SECONDS
 from complaintflow.wiring import Product
 from engine.deadline_config import reload
 from engine.escalation import EscalationReport, sweep_steps
@@ -43,4 +44,6 @@ def run_sweep(product: Product, now: datetime | None = None) -> SweepSummary:
         reload(uow.session, product.deadlines)  # rules or years another process changed
     timers = fire_due_timers(product.session_factory, product.runner, now)
     steps = sweep_steps(product.session_factory, DeadlineNotices(), now)
-    return SweepSummary(timers, steps, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    SWEEP_SECONDS.observe(seconds)
+    return SweepSummary(timers, steps, seconds)

@@ -6,7 +6,7 @@ import importlib
 
 from engine.db.base import Base
 
-TABLE_MODULES = ("engine.db.tables", "agencies.tables", "notifications.tables")
+TABLE_MODULES = ("engine.db.tables", "agencies.tables", "notifications.tables", "web.tables")
 
 
 def load_metadata():  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agencies.workflow_hooks import ProductHooks
 from complaintflow.settings import Settings, get_settings
 from engine.clock import Clock, SystemClock
-from engine.db.session import make_engine, make_session_factory
+from engine.db.session import make_engine, make_read_session_factory, make_session_factory
 from engine.deadlines import DeadlineService
 from engine.runner import Runner
 from engine.specs import SpecCache
@@ -32,6 +32,10 @@ class Product:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for reading only (never committed; no write lock on SQLite)."""
+        return UnitOfWork(make_read_session_factory(self.engine))
 
     def close(self) -> None:
         self.engine.dispose()

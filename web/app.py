@@ -10,6 +10,10 @@ from fastapi import FastAPI
 from complaintflow.settings import Settings, get_settings
 from complaintflow.wiring import Product, build_product
 from engine.clock import Clock
+from web import errors
+from web.middleware import RequestContext
+from web.routers import auth, cases, complaints, directory, misc, tasks, workflows
+from web.security import RateLimiter
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, with_scheduler: bool = False,
@@ -37,11 +41,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             product.close()
 
     app = FastAPI(title="complaintflow", version="0.1.0", lifespan=lifespan,
-                  description="消费投诉多部门协同办理平台 API")
+                  description="消费投诉多部门协同办理平台 API v1")
     app.state.product = product
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.state.limits = {  # per application, in memory (see web/security.py)
+        "login": RateLimiter(limit=5, window=300),
+        "public_intake": RateLimiter(limit=20, window=3600),
+        "public_lookup": RateLimiter(limit=60, window=300),
+    }
+    errors.install(app)
+    for module in (auth, directory, complaints, tasks, cases, workflows, misc):
+        app.include_router(module.router)
+    app.add_middleware(RequestContext)
     return app

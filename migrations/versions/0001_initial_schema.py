@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:59:51.756617
+Create Date: 2026-11-22 10:02:27.948933
 """
 
 from __future__ import annotations
@@ -142,6 +142,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('pending_messages', schema=None) as batch_op:
         batch_op.create_index('ix_pending_messages_name_corr', ['name', 'correlation'], unique=False)
+
+    op.create_table('revoked_tokens',
+    sa.Column('jti', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('jti', name=op.f('pk_revoked_tokens'))
+    )
+    with op.batch_alter_table('revoked_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_revoked_tokens_expires_at'), ['expires_at'], unique=False)
 
     op.create_table('spec_versions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -414,6 +422,10 @@ def downgrade() -> None:
 
     op.drop_table('task_suspensions')
     op.drop_table('spec_versions')
+    with op.batch_alter_table('revoked_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_revoked_tokens_expires_at'))
+
+    op.drop_table('revoked_tokens')
     with op.batch_alter_table('pending_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_pending_messages_name_corr')
 

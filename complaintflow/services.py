@@ -1,0 +1,95 @@
+"""Use cases behind the API and the CLI: each runs in one unit of work and commits once.
+
+Routes call these and never commit themselves; everything a use case changes — workflow state,
+task index, audit, outbox — commits together or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agencies.repository import get_user
+from agencies.submission import Submitted, submit_complaint
+from agencies.users import actor_for
+from complaintflow.wiring import Product
+from engine.db.tables import OpenTask, SpecVersion
+from engine.errors import FieldError, InvalidInput, NotFound
+from engine.runner import Actor, CompletionResult
+from engine.specs import UploadResult, deploy, upload
+from engine.suspension import resume, suspend
+
+
+def submit(product: Product, payload: dict[str, Any], actor: Actor | None) -> Submitted:
+    with product.uow() as uow:
+        submitted = submit_complaint(uow.session, product.runner, payload, actor=actor, now=product.clock.now())
+        uow.commit()
+        return submitted
+
+
+def complete_task(product: Product, task_id: str, data: Any, actor: Actor) -> CompletionResult:
+    with product.uow() as uow:
+        result = product.runner.complete_task(uow.session, task_id, data, actor)
+        uow.commit()
+        return result
+
+
+def claim_task(product: Product, task_id: str, actor: Actor) -> None:
+    with product.uow() as uow:
+        product.runner.claim(uow.session, task_id, actor)
+        uow.commit()
+
+
+def release_task(product: Product, task_id: str, actor: Actor) -> None:
+    with product.uow() as uow:
+        product.runner.release(uow.session, task_id, actor)
+        uow.commit()
+
+
+def assign_task(product: Product, task_id: str, username: str, actor: Actor) -> None:
+    with product.uow() as uow:
+        user = get_user(uow.session, username)
+        if user is None or not user.active:
+            raise InvalidInput([FieldError("username", f"未知用户 / unknown user {username!r}")])
+        target = actor_for(uow.session, user)
+        product.runner.assign(uow.session, task_id, username, actor, target.roles, target.agency_code)
+        uow.commit()
+
+
+def suspend_task(product: Product, task_id: str, actor: Actor, reason: str) -> OpenTask:
+    with product.uow() as uow:
+        task = suspend(uow.session, product.runner, task_id, actor, reason)
+        uow.commit()
+        return task
+
+
+def resume_task(product: Product, task_id: str, actor: Actor, reason: str) -> OpenTask:
+    with product.uow() as uow:
+        task = resume(uow.session, product.runner, task_id, actor, reason)
+        uow.commit()
+        return task
+
+
+def upload_workflow(product: Product, xml: bytes, filename: str, actor: Actor) -> UploadResult:
+    with product.uow() as uow:
+        result = upload(uow.session, xml, filename=filename, actor=actor.username, now=product.clock.now(),
+                        known_rules=product.deadlines.rule_names())
+        product.runner.audit(uow.session, actor, "workflow.uploaded", None, None, None, {
+            "key": result.version.key, "version": result.version.version, "sha256": result.version.sha256,
+            "created": result.created})
+        uow.commit()
+        return result
+
+
+def deploy_workflow(product: Product, key: str, version: int, actor: Actor) -> SpecVersion:
+    with product.uow() as uow:
+        row = deploy(uow.session, key, version, actor=actor.username, now=product.clock.now())
+        product.runner.audit(uow.session, actor, "workflow.deployed", None, None, None,
+                             {"key": key, "version": version})
+        uow.commit()
+        return row
+
+
+def require(value: Any, what: str = "not found") -> Any:
+    if value is None:
+        raise NotFound(what)
+    return value

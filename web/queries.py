@@ -1,0 +1,114 @@
+"""Read models for the API: what an agency may see, shaped for responses, personal data masked in lists."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from agencies.masking import mask_phone
+from agencies.tables import Agency, Case, Complaint, ComplaintAgency
+from engine.clock import SHANGHAI
+from engine.db.tables import AuditEvent, OpenTask
+from engine.errors import NotFound
+
+
+def task_out(task: OpenTask, now: datetime) -> dict[str, Any]:
+    return {
+        "id": task.id, "instance_id": task.instance_id, "complaint_id": task.complaint_id,
+        "task_name": task.task_name, "title": task.title, "process_id": task.process_id, "lane": task.lane,
+        "agency_code": task.agency_code, "assignee": task.assignee, "deadline_rule": task.deadline_rule,
+        "due_at": task.due_at, "provisional": task.provisional, "suspended": task.suspended_at is not None,
+        "overdue": task.due_at is not None and task.suspended_at is None and task.due_at < now,
+        "created_at": task.created_at,
+    }
+
+
+def agency_codes(session: Session) -> dict[int, str]:
+    return {row.id: row.code for row in session.execute(select(Agency.id, Agency.code))}
+
+
+def _visible_complaints(agency_id: int) -> Select[tuple[Complaint]]:
+    return select(Complaint).join(ComplaintAgency, ComplaintAgency.complaint_id == Complaint.id).where(
+        ComplaintAgency.agency_id == agency_id)
+
+
+def complaint_summary(complaint: Complaint, codes: dict[int, str], masked: bool = True) -> dict[str, Any]:
+    return {
+        "id": complaint.id, "tracking_no": complaint.tracking_no, "kind": complaint.kind, "status": complaint.status,
+        "category": complaint.category, "subject": complaint.subject, "received_at": complaint.received_at,
+        "received_by": codes.get(complaint.received_by_id, "?"),
+        "competent_agency": codes.get(complaint.competent_agency_id) if complaint.competent_agency_id else None,
+        "complainant_name": complaint.complainant_name,
+        "complainant_phone": mask_phone(complaint.complainant_phone) if masked else complaint.complainant_phone,
+        "business_name": complaint.business_name,
+    }
+
+
+def list_complaints(session: Session, agency_id: int, *, status: str | None, kind: str | None, q: str | None,
+                    received_from: date | None, received_to: date | None, limit: int,
+                    offset: int) -> tuple[list[dict[str, Any]], int]:
+    query = _visible_complaints(agency_id)
+    if status:
+        query = query.where(Complaint.status == status)
+    if kind:
+        query = query.where(Complaint.kind == kind)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Complaint.subject.like(like), Complaint.tracking_no.like(like),
+                                Complaint.business_name.like(like), Complaint.description.like(like)))
+    if received_from:
+        query = query.where(Complaint.received_at >= datetime.combine(received_from, time.min, SHANGHAI))
+    if received_to:
+        query = query.where(Complaint.received_at <= datetime.combine(received_to, time.max, SHANGHAI))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+                           .limit(limit).offset(offset)).all()
+    codes = agency_codes(session)
+    return [complaint_summary(c, codes) for c in rows], total
+
+
+def visible_complaint(session: Session, complaint_id: int, agency_id: int) -> Complaint:
+    complaint = session.scalar(_visible_complaints(agency_id).where(Complaint.id == complaint_id))
+    if complaint is None:
+        raise NotFound("complaint not found")
+    return complaint
+
+
+def case_out(case: Case, codes: dict[int, str]) -> dict[str, Any]:
+    return {"id": case.id, "case_no": case.case_no, "agency_code": codes.get(case.agency_id, "?"),
+            "complaint_id": case.complaint_id, "process_instance_id": case.process_instance_id,
+            "status": case.status, "decision": case.decision, "filed_at": case.filed_at,
+            "decided_at": case.decided_at}
+
+
+def complaint_detail(session: Session, complaint: Complaint, now: datetime) -> dict[str, Any]:
+    codes = agency_codes(session)
+    involved = {codes[row.agency_id]: row.role for row in session.scalars(
+        select(ComplaintAgency).where(ComplaintAgency.complaint_id == complaint.id))}
+    tasks = session.scalars(select(OpenTask).where(OpenTask.complaint_id == complaint.id)
+                            .order_by(OpenTask.created_at)).all()
+    cases = session.scalars(select(Case).where(Case.complaint_id == complaint.id).order_by(Case.id)).all()
+    return {
+        **complaint_summary(complaint, codes, masked=False),
+        "complainant_id_number": complaint.complainant_id_number, "complainant_email": complaint.complainant_email,
+        "business_region_code": complaint.business_region_code, "business_address": complaint.business_address,
+        "business_uscc": complaint.business_uscc, "business_platform": complaint.business_platform,
+        "description": complaint.description,
+        "amount": f"{complaint.amount:.2f}" if complaint.amount is not None else None,
+        "occurred_on": complaint.occurred_on, "process_instance_id": complaint.process_instance_id,
+        "involved_agencies": involved, "current_tasks": [task_out(t, now) for t in tasks],
+        "cases": [case_out(c, codes) for c in cases],
+    }
+
+
+def events(session: Session, complaint_id: int) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == complaint_id)
+                                .order_by(AuditEvent.at, AuditEvent.id)))
+
+
+def visible_cases(session: Session, agency_id: int) -> Select[tuple[Case]]:
+    involved = select(ComplaintAgency.complaint_id).where(ComplaintAgency.agency_id == agency_id)
+    return select(Case).where(or_(Case.agency_id == agency_id, Case.complaint_id.in_(involved)))

@@ -1,0 +1,80 @@
+"""The deadline calculator, in-app notices, health and metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select
+
+from engine.clock import ensure_aware
+from engine.db.tables import OpenTask
+from engine.errors import FieldError, InvalidInput, NotFound
+from engine.periods import Period, compute_due
+from notifications.inbox import list_notices, mark_read
+from web.deps import CurrentUser, ProductDep, SessionDep
+from web.schemas import DueOut, NoticeOut
+
+router = APIRouter(tags=["misc"])
+
+
+@router.get("/api/v1/calendar/due", response_model=DueOut)
+def calendar_due(_principal: CurrentUser, product: ProductDep, start: datetime,
+                 period: Annotated[str, Query(max_length=10, examples=["7wd", "60cd"])]) -> DueOut:
+    """The deadline the product computes: start day not counted, Chinese working days, 24:00 Shanghai."""
+    try:
+        parsed = Period.parse(period)
+    except ValueError as exc:
+        raise InvalidInput([FieldError("period", str(exc))]) from None
+    try:
+        deadline = compute_due(parsed, ensure_aware(start), product.deadlines.calendar)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput([FieldError("start", str(exc))]) from None
+    return DueOut(start=start, period=str(parsed), due_at=deadline.due_at, last_day=deadline.last_day,
+                  provisional=deadline.provisional)
+
+
+@router.get("/api/v1/notifications", response_model=list[NoticeOut])
+def notifications(principal: CurrentUser, session: SessionDep, unread: bool = False,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
+    rows = list_notices(session, principal.user.id, unread_only=unread, limit=limit, offset=offset)
+    return [{"id": n.id, "template": n.template, "subject": n.subject, "body": n.body,
+             "complaint_id": n.complaint_id, "created_at": n.created_at, "read": n.read_at is not None} for n in rows]
+
+
+@router.post("/api/v1/notifications/{notice_id}/read", status_code=status.HTTP_204_NO_CONTENT)
+def read_notice(notice_id: int, principal: CurrentUser, product: ProductDep) -> None:
+    with product.uow() as uow:
+        if not mark_read(uow.session, principal.user.id, notice_id, product.clock.now()):
+            raise NotFound("notice not found")
+        uow.commit()
+
+
+@router.get("/healthz", tags=["ops"])
+def healthz(session: SessionDep) -> dict[str, str]:
+    session.execute(select(1))
+    return {"status": "ok"}
+
+
+@router.get("/metrics", tags=["ops"], response_class=Response)
+def metrics(session: SessionDep, product: ProductDep) -> Response:
+    from prometheus_client import Gauge
+
+    open_tasks = session.scalar(select(func.count()).select_from(OpenTask)) or 0
+    overdue = session.scalar(select(func.count()).select_from(OpenTask).where(
+        OpenTask.due_at < product.clock.now(), OpenTask.suspended_at.is_(None))) or 0
+    _gauge(Gauge, "complaintflow_open_tasks", "Open human tasks").set(open_tasks)
+    _gauge(Gauge, "complaintflow_overdue_tasks", "Open tasks past their deadline").set(overdue)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+_GAUGES: dict[str, Any] = {}
+
+
+def _gauge(kind: Any, name: str, doc: str) -> Any:
+    if name not in _GAUGES:
+        _GAUGES[name] = kind(name, doc)
+    return _GAUGES[name]

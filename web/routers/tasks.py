@@ -1,0 +1,87 @@
+"""The task inbox and the task actions of an agency's liaisons and supervisors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, status
+
+from complaintflow import services
+from engine.inbox import InboxQuery, inbox, inbox_count
+from engine.runtime import find_task
+from web import queries
+from web.deps import ProductDep, SessionDep, StaffUser
+from web.schemas import AssignIn, CompleteIn, CompletionOut, ReasonIn, TaskDetail, TaskOut, TaskPage
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+
+@router.get("", response_model=TaskPage)
+def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
+               assignee: Literal["me", "unassigned"] | None = None, overdue: bool | None = None,
+               complaint_id: Annotated[int | None, Query(ge=1)] = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> TaskPage:
+    """Your agency's open tasks, the soonest deadline first."""
+    now = product.clock.now()
+    query = InboxQuery(agency_code=principal.actor.agency_code or "", username=principal.user.username,
+                       assignee=assignee, overdue=overdue, complaint_id=complaint_id, limit=limit, offset=offset)
+    return TaskPage(items=[TaskOut(**queries.task_out(t, now)) for t in inbox(session, query, now)],
+                    total=inbox_count(session, query, now))
+
+
+@router.get("/{task_id}", response_model=TaskDetail)
+def get_task(task_id: str, principal: StaffUser, session: SessionDep, product: ProductDep) -> TaskDetail:
+    """The task with its form (a JSON Schema) and the data it was opened with."""
+    task = product.runner.visible_task(session, task_id, principal.actor)
+    workflow = product.runner.load_workflow(session, task.instance_id)
+    live = find_task(workflow, task_id)
+    bundle = product.runner.specs.get(session, _spec_version(session, task.instance_id))
+    definition = bundle.task(task.process_id, task.task_name)
+    data = {k: v for k, v in (live.data if live else {}).items()
+            if isinstance(v, str | int | float | bool | list | dict) or v is None}
+    return TaskDetail(**queries.task_out(task, product.clock.now()), form=definition.form if definition else None,
+                      data=data)
+
+
+def _spec_version(session: SessionDep, instance_id: int) -> int:
+    from engine.db.tables import ProcessInstance
+
+    instance = services.require(session.get(ProcessInstance, instance_id))
+    return int(instance.spec_version_id)
+
+
+@router.post("/{task_id}/claim", status_code=status.HTTP_204_NO_CONTENT)
+def claim(task_id: str, principal: StaffUser, product: ProductDep) -> None:
+    services.claim_task(product, task_id, principal.actor)
+
+
+@router.post("/{task_id}/release", status_code=status.HTTP_204_NO_CONTENT)
+def release(task_id: str, principal: StaffUser, product: ProductDep) -> None:
+    services.release_task(product, task_id, principal.actor)
+
+
+@router.post("/{task_id}/assign", status_code=status.HTTP_204_NO_CONTENT)
+def assign(task_id: str, body: AssignIn, principal: StaffUser, product: ProductDep) -> None:
+    services.assign_task(product, task_id, body.username, principal.actor)
+
+
+@router.post("/{task_id}/complete", response_model=CompletionOut)
+def complete(task_id: str, body: CompleteIn, principal: StaffUser, product: ProductDep) -> Any:
+    """Validate the data against the task's form and advance the workflow; answers the tasks it opened."""
+    result = services.complete_task(product, task_id, body.data, principal.actor)
+    return {"instance_id": result.instance_id, "instance_status": result.instance_status,
+            "next_tasks": result.next_tasks}
+
+
+@router.post("/{task_id}/suspend", response_model=TaskOut)
+def suspend(task_id: str, body: ReasonIn, principal: StaffUser, product: ProductDep) -> TaskOut:
+    """Stop the task's clock (检定、检验、检测、鉴定): its deadline moves by the suspended span."""
+    task = services.suspend_task(product, task_id, principal.actor, body.reason)
+    return TaskOut(**queries.task_out(task, product.clock.now()))
+
+
+@router.post("/{task_id}/resume", response_model=TaskOut)
+def resume(task_id: str, body: ReasonIn, principal: StaffUser, product: ProductDep) -> TaskOut:
+    task = services.resume_task(product, task_id, principal.actor, body.reason)
+    return TaskOut(**queries.task_out(task, product.clock.now()))

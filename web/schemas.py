@@ -1,0 +1,220 @@
+"""Response and request bodies of API v1 (so that ``/openapi.json`` describes every answer)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Token(Model):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class AgencyOut(Model):
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    region_code: str
+    parent_code: str | None = None
+
+
+class MeOut(Model):
+    username: str
+    display_name: str
+    agency: AgencyOut | None
+    roles: list[str]
+
+
+class TaskOut(Model):
+    id: str
+    instance_id: int
+    complaint_id: int | None
+    task_name: str
+    title: str
+    process_id: str
+    lane: str | None
+    agency_code: str | None
+    assignee: str | None
+    deadline_rule: str | None
+    due_at: datetime | None
+    provisional: bool
+    overdue: bool
+    suspended: bool
+    created_at: datetime
+
+
+class TaskDetail(TaskOut):
+    form: dict[str, Any] | None
+    data: dict[str, Any]
+
+
+class TaskPage(Model):
+    items: list[TaskOut]
+    total: int
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    data: dict[str, Any]
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=100)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NextTask(Model):
+    id: str
+    task_name: str
+    title: str
+    agency_code: str | None
+    lane: str | None
+    due_at: datetime | None
+
+
+class CompletionOut(Model):
+    instance_id: int
+    instance_status: str
+    next_tasks: list[NextTask]
+
+
+class SubmittedOut(Model):
+    id: int
+    tracking_no: str
+    tracking_code: str
+    status: str
+    process_instance_id: int
+
+
+class ComplaintSummary(Model):
+    id: int
+    tracking_no: str
+    kind: str
+    status: str
+    category: str
+    subject: str
+    received_at: datetime
+    received_by: str
+    competent_agency: str | None
+    complainant_name: str
+    complainant_phone: str
+    business_name: str
+
+
+class ComplaintPage(Model):
+    items: list[ComplaintSummary]
+    total: int
+
+
+class CaseOut(Model):
+    id: int
+    case_no: str
+    agency_code: str
+    complaint_id: int | None
+    process_instance_id: int | None
+    status: str
+    decision: str | None
+    filed_at: datetime
+    decided_at: datetime | None
+
+
+class ComplaintDetail(ComplaintSummary):
+    complainant_id_number: str | None
+    complainant_email: str | None
+    business_region_code: str
+    business_address: str | None
+    business_uscc: str | None
+    business_platform: str | None
+    description: str
+    amount: str | None
+    occurred_on: date | None
+    process_instance_id: int | None
+    involved_agencies: dict[str, str]
+    current_tasks: list[TaskOut]
+    cases: list[CaseOut]
+
+
+class EventOut(Model):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    task_id: str | None
+    details: dict[str, Any]
+
+
+class TimerOut(Model):
+    task_name: str
+    fire_at: datetime
+
+
+class InstanceOut(Model):
+    id: int
+    spec_key: str
+    spec_version: int
+    status: str
+    version: int
+    complaint_id: int | None
+    open_tasks: list[TaskOut]
+    pending_timers: list[TimerOut]
+
+
+class WorkflowVersionOut(Model):
+    key: str
+    version: int
+    filename: str
+    sha256: str
+    uploaded_by: str | None
+    uploaded_at: datetime
+    deployed: bool
+
+
+class IssueOut(Model):
+    element_id: str | None
+    element_name: str | None
+    message: str
+
+
+class ValidationOut(Model):
+    valid: bool
+    errors: list[IssueOut]
+
+
+class DueOut(Model):
+    start: datetime
+    period: str
+    due_at: datetime
+    last_day: date
+    provisional: bool
+
+
+class NoticeOut(Model):
+    id: int
+    template: str
+    subject: str
+    body: str
+    complaint_id: int | None
+    created_at: datetime
+    read: bool
+
+
+class PublicStatus(Model):
+    tracking_no: str
+    kind: str
+    status: str
+    received_at: datetime
+    updated_at: datetime

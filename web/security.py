@@ -1,0 +1,74 @@
+"""Bearer tokens (signed JWTs), revocation and login rate limiting.
+
+Tokens are HS256 JWTs signed with ``COMPLAINTFLOW_SECRET_KEY``, valid for ``TOKEN_MINUTES``; each
+carries a ``jti`` that logout revokes. Failed logins are limited per username and client address in
+this process's memory (with several server processes each keeps its own count — an attacker gets at
+most N× the attempts; a shared store would close that).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+TOKEN_MINUTES = 8 * 60  # one working day
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    username: str
+    jti: str
+    expires_at: datetime
+
+
+def issue_token(username: str, secret: str, now: datetime) -> tuple[str, TokenClaims]:
+    claims = TokenClaims(username, secrets.token_hex(16), now + timedelta(minutes=TOKEN_MINUTES))
+    token = jwt.encode({"sub": username, "jti": claims.jti, "iat": int(now.timestamp()),
+                        "exp": int(claims.expires_at.timestamp())}, secret, algorithm=ALGORITHM)
+    return token, claims
+
+
+def read_token(token: str, secret: str, now: datetime) -> TokenClaims | None:
+    """The claims of a valid, unexpired token (checked against the product clock), else ``None``."""
+    try:
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"verify_exp": False, "verify_iat": False,
+                                                                              "require": ["sub", "jti", "exp"]})
+    except jwt.PyJWTError:
+        return None
+    expires_at = datetime.fromtimestamp(payload["exp"], tz=now.tzinfo)
+    if expires_at <= now:
+        return None
+    return TokenClaims(str(payload["sub"]), str(payload["jti"]), expires_at)
+
+
+class RateLimiter:
+    """At most ``limit`` events per key within ``window`` seconds (a sliding window, in memory)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def blocked(self, key: str) -> bool:
+        with self._lock:
+            events = self._events[key]
+            cutoff = time.monotonic() - self.window
+            while events and events[0] < cutoff:
+                events.popleft()
+            return len(events) >= self.limit
+
+    def hit(self, key: str) -> None:
+        with self._lock:
+            self._events[key].append(time.monotonic())
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._events.pop(key, None)
