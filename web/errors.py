@@ -80,10 +80,11 @@ def install(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for error in exc.errors():
-            message = error.get("msg", "invalid")
+            message, field = error.get("msg", "invalid"), _field(tuple(error.get("loc", ())))
             if error.get("type") == "json_invalid":
                 message = f"JSON 格式错误 / malformed JSON: {error.get('ctx', {}).get('error', message)}"
-            errors.append({"field": _field(tuple(error.get("loc", ()))), "message": message})
+                field = "body"
+            errors.append({"field": field, "message": message})
         return _json(422, errors)
 
     @app.exception_handler(StarletteHTTPException)

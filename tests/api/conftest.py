@@ -38,10 +38,10 @@ class Api:
         self._tokens.clear()
 
     def get(self, path: str, user: str | None, **kwargs: Any) -> Any:
-        return self.client.get(path, headers=self.headers(user), **kwargs)
+        return self.client.get(path, headers={**self.headers(user), **kwargs.pop("headers", {})}, **kwargs)
 
     def post(self, path: str, user: str | None, **kwargs: Any) -> Any:
-        return self.client.post(path, headers=self.headers(user), **kwargs)
+        return self.client.post(path, headers={**self.headers(user), **kwargs.pop("headers", {})}, **kwargs)
 
     def submit(self, user: str = "th-amr.liaison", **overrides: Any) -> dict[str, Any]:
         response = self.post("/api/v1/complaints", user, json=complaint_body(**overrides))
