@@ -1,0 +1,68 @@
+"""Schemathesis fuzzes every operation of /openapi.json on a real uvicorn server: no 5xx, ever.
+
+Run by hand with the same command as here (see README), e.g.
+``schemathesis run http://127.0.0.1:8000/openapi.json -c not_a_server_error -H "Authorization: Bearer …"``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "fuzz-password-123"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "COMPLAINTFLOW_DEMO_PASSWORD": PASSWORD}
+    seeded = subprocess.run([sys.executable, "-m", "complaintflow.cli", "seed", "--demo"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert seeded.returncode == 0, seeded.stderr
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "complaintflow.cli", "serve", "--port", str(port)], cwd=ROOT,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):  # wait for start-up (polling the health check, bounded)
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("server did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def token(url: str, username: str) -> str:
+    response = httpx.post(f"{url}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+@pytest.mark.parametrize("username", ["th-amr.liaison", "admin"])
+def test_no_operation_answers_a_server_error(server: str, username: str) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "schemathesis"), "run", f"{server}/openapi.json",
+         "--checks", "not_a_server_error", "--max-examples", "15", "--seed", "7", "--request-timeout", "20",
+         "--header", f"Authorization: Bearer {token(server, username)}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
