@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,12 @@ from engine.runner import Actor
 from web.errors import Unauthorized
 from web.security import TokenClaims, read_token
 from web.tables import RevokedToken
+
+MAX_ID = 2**63 - 1  # ids are BIGINT: anything larger cannot exist
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Key = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
+WORD = r"^[A-Za-z0-9_\-]+$"
+TEXT = r"^[^\x00]*$"  # no NUL: PostgreSQL text cannot hold it
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

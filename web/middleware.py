@@ -55,6 +55,10 @@ class RequestContext:
         try:
             if length is not None and length.isdigit() and int(length) > limit:
                 raise _TooLarge
+            if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+                await _send_json(send_with_id, 422, {"detail": [{"field": "query", "message":
+                                                                 "不允许 NUL 字符 / NUL characters are not allowed"}]})
+                return
             await self.app(scope, limited_receive, send_with_id)
         except _TooLarge:
             await _send_json(send_with_id, 413, {"detail": [{"field": "body", "message":

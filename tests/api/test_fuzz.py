@@ -63,6 +63,7 @@ def test_no_operation_answers_a_server_error(server: str, username: str) -> None
     result = subprocess.run(
         [str(Path(sys.executable).parent / "schemathesis"), "run", f"{server}/openapi.json",
          "--checks", "not_a_server_error", "--max-examples", "15", "--seed", "7", "--request-timeout", "20",
+         "--exclude-path", "/api/v1/auth/logout",  # it would revoke the very token the run uses
          "--header", f"Authorization: Bearer {token(server, username)}"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -11,7 +11,7 @@ from agencies.tables import Case, ComplaintAgency
 from engine.db.tables import OpenTask, PendingTimer, ProcessInstance, SpecVersion
 from engine.errors import NotFound
 from web import queries
-from web.deps import CurrentUser, ProductDep, SessionDep, StaffUser
+from web.deps import CurrentUser, Id, ProductDep, SessionDep, StaffUser
 from web.schemas import CaseOut, InstanceOut
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -27,7 +27,7 @@ def list_cases(principal: StaffUser, session: SessionDep, limit: Annotated[int, 
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def get_case(case_id: int, principal: StaffUser, session: SessionDep) -> Any:
+def get_case(case_id: Id, principal: StaffUser, session: SessionDep) -> Any:
     case = session.scalar(queries.visible_cases(session, principal.user.agency_id).where(Case.id == case_id))
     if case is None:
         raise NotFound("case not found")
@@ -35,7 +35,7 @@ def get_case(case_id: int, principal: StaffUser, session: SessionDep) -> Any:
 
 
 @router.get("/process-instances/{instance_id}", response_model=InstanceOut, tags=["workflows"])
-def get_instance(instance_id: int, principal: CurrentUser, session: SessionDep, product: ProductDep) -> Any:
+def get_instance(instance_id: Id, principal: CurrentUser, session: SessionDep, product: ProductDep) -> Any:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound("instance not found")

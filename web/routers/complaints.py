@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Path, Query, Request, status
 
 from agencies.complaints import find_by_tracking
 from complaintflow import services
 from web import queries
-from web.deps import ProductDep, SessionDep, StaffUser
+from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser
 from web.errors import TooManyRequests
 from web.schemas import ComplaintDetail, ComplaintPage, EventOut, PublicStatus, SubmittedOut
 from web.security import RateLimiter
@@ -53,9 +53,9 @@ def create_public_complaint(body: ComplaintBody, request: Request, product: Prod
 
 @router.get("/complaints", response_model=ComplaintPage)
 def list_complaints(principal: StaffUser, session: SessionDep,
-                    status_: Annotated[str | None, Query(alias="status", max_length=30)] = None,
-                    kind: Annotated[str | None, Query(max_length=20)] = None,
-                    q: Annotated[str | None, Query(max_length=100)] = None,
+                    status_: Annotated[str | None, Query(alias="status", max_length=30, pattern=WORD)] = None,
+                    kind: Annotated[str | None, Query(max_length=20, pattern=WORD)] = None,
+                    q: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
                     received_from: date | None = None, received_to: date | None = None,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ComplaintPage:
@@ -66,22 +66,22 @@ def list_complaints(principal: StaffUser, session: SessionDep,
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintDetail)
-def get_complaint(complaint_id: int, principal: StaffUser, session: SessionDep, product: ProductDep) -> Any:
+def get_complaint(complaint_id: Id, principal: StaffUser, session: SessionDep, product: ProductDep) -> Any:
     complaint = queries.visible_complaint(session, complaint_id, principal.user.agency_id)
     return queries.complaint_detail(session, complaint, product.clock.now())
 
 
 @router.get("/complaints/{complaint_id}/events", response_model=list[EventOut])
-def complaint_events(complaint_id: int, principal: StaffUser, session: SessionDep) -> Any:
+def complaint_events(complaint_id: Id, principal: StaffUser, session: SessionDep) -> Any:
     queries.visible_complaint(session, complaint_id, principal.user.agency_id)
     return queries.events(session, complaint_id)
 
 
 @router.get("/public/complaints/{tracking_no}", response_model=PublicStatus, tags=["public"])
-def public_status(tracking_no: str, request: Request, session: SessionDep,
-                  code: Annotated[str, Query(min_length=1, max_length=40)]) -> Any:
+def public_status(tracking_no: Annotated[str, Path(max_length=40, pattern=WORD)], request: Request, session: SessionDep,
+                  code: Annotated[str, Query(min_length=1, max_length=40, pattern=WORD)]) -> Any:
     """Status for the complainant: no personal data. A wrong number and a wrong code look the same."""
     _limit(request, "public_lookup", "查询过于频繁 / too many lookups")
-    complaint = services.require(find_by_tracking(session, tracking_no[:40], code))
+    complaint = services.require(find_by_tracking(session, tracking_no, code))
     return PublicStatus(tracking_no=complaint.tracking_no, kind=complaint.kind, status=complaint.status,
                         received_at=complaint.received_at, updated_at=complaint.updated_at)

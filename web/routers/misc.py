@@ -14,7 +14,7 @@ from engine.db.tables import OpenTask
 from engine.errors import FieldError, InvalidInput, NotFound
 from engine.periods import Period, compute_due
 from notifications.inbox import list_notices, mark_read
-from web.deps import CurrentUser, ProductDep, SessionDep
+from web.deps import CurrentUser, Id, ProductDep, SessionDep
 from web.schemas import DueOut, NoticeOut
 
 router = APIRouter(tags=["misc"])
@@ -46,7 +46,7 @@ def notifications(principal: CurrentUser, session: SessionDep, unread: bool = Fa
 
 
 @router.post("/api/v1/notifications/{notice_id}/read", status_code=status.HTTP_204_NO_CONTENT)
-def read_notice(notice_id: int, principal: CurrentUser, product: ProductDep) -> None:
+def read_notice(notice_id: Id, principal: CurrentUser, product: ProductDep) -> None:
     with product.uow() as uow:
         if not mark_read(uow.session, principal.user.id, notice_id, product.clock.now()):
             raise NotFound("notice not found")

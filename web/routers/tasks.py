@@ -10,7 +10,7 @@ from complaintflow import services
 from engine.inbox import InboxQuery, inbox, inbox_count
 from engine.runtime import find_task
 from web import queries
-from web.deps import ProductDep, SessionDep, StaffUser
+from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser
 from web.schemas import AssignIn, CompleteIn, CompletionOut, ReasonIn, TaskDetail, TaskOut, TaskPage
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 @router.get("", response_model=TaskPage)
 def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
                assignee: Literal["me", "unassigned"] | None = None, overdue: bool | None = None,
-               complaint_id: Annotated[int | None, Query(ge=1)] = None,
+               complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> TaskPage:
     """Your agency's open tasks, the soonest deadline first."""

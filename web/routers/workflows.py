@@ -11,7 +11,7 @@ from complaintflow import services
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecDeployment, SpecVersion
 from engine.errors import InvalidWorkflow, NotFound
-from web.deps import AdminUser, CurrentUser, ProductDep, SessionDep
+from web.deps import TEXT, AdminUser, CurrentUser, Id, Key, ProductDep, SessionDep
 from web.schemas import ValidationOut, WorkflowVersionOut
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
@@ -40,15 +40,17 @@ def validate(body: BpmnBody, _admin: AdminUser, product: ProductDep) -> Validati
 
 
 @router.post("", response_model=WorkflowVersionOut, status_code=201)
-def upload_workflow(body: BpmnBody, admin: AdminUser, product: ProductDep,
-                    filename: Annotated[str, Query(max_length=200)] = "upload.bpmn") -> WorkflowVersionOut:
+def upload_workflow(
+    body: BpmnBody, admin: AdminUser, product: ProductDep,
+    filename: Annotated[str, Query(max_length=200, pattern=TEXT)] = "upload.bpmn",
+) -> WorkflowVersionOut:
     """Store a validated file as the next version of its key (the same content gives the same version)."""
     result = services.upload_workflow(product, body, filename, admin.actor)
     return _version_out(result.version, set())
 
 
 @router.post("/{key}/versions/{version}/deploy", response_model=WorkflowVersionOut)
-def deploy(key: str, version: int, admin: AdminUser, product: ProductDep) -> WorkflowVersionOut:
+def deploy(key: Key, version: Id, admin: AdminUser, product: ProductDep) -> WorkflowVersionOut:
     """Make this version the one new instances use; running instances keep theirs."""
     row = services.deploy_workflow(product, key, version, admin.actor)
     return _version_out(row, {row.id})
@@ -56,7 +58,7 @@ def deploy(key: str, version: int, admin: AdminUser, product: ProductDep) -> Wor
 
 @router.get("/{key}/versions/{version}/bpmn", response_class=Response,
             responses={200: {"content": {"application/xml": {}}}})
-def get_xml(key: str, version: int, principal: CurrentUser, session: SessionDep) -> Any:
+def get_xml(key: Key, version: Id, principal: CurrentUser, session: SessionDep) -> Any:
     row = session.scalar(select(SpecVersion).where(SpecVersion.key == key, SpecVersion.version == version))
     if row is None:
         raise NotFound("workflow version not found")
