@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
+
+# Argon2 uses 64 MiB per hash by design; a burst of logins must not multiply that without bound
+# (twenty at once would take a server past 1 GB). Two at a time keeps logins quick and memory flat.
+_HASHING = threading.BoundedSemaphore(2)
 
 
 @cache
@@ -18,13 +23,15 @@ def hash_password(password: str) -> str:
     """An Argon2id hash (``$argon2id$…``) with a random salt."""
     if not password:
         raise ValueError("an empty password cannot be set")
-    return _hasher().hash(password)
+    with _HASHING:
+        return _hasher().hash(password)
 
 
 def verify_password(password: str, password_hash: str) -> bool:
     """Whether ``password`` matches; a malformed or foreign hash is simply no match."""
     try:
-        return _hasher().verify(password, password_hash)
+        with _HASHING:
+            return _hasher().verify(password, password_hash)
     except UnknownHashError:
         return False
 

@@ -29,13 +29,16 @@ class Product:
     runner: Runner
     specs: SpecCache = field(default_factory=SpecCache)
     channels: dict[str, Channel] = field(default_factory=dict)
+    _read_factory: sessionmaker[Session] | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only (never committed; no write lock on SQLite)."""
-        return UnitOfWork(make_read_session_factory(self.engine))
+        if self._read_factory is None:  # one per product: each would otherwise bring its own caches
+            self._read_factory = make_read_session_factory(self.engine)
+        return UnitOfWork(self._read_factory)
 
     def close(self) -> None:
         self.engine.dispose()

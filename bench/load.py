@@ -1,0 +1,211 @@
+"""Load test: two ``complaintflow serve`` processes on one PostgreSQL database, many concurrent clients.
+
+Each client signs in as a liaison, then for the whole duration: submits a complaint and walks it
+through review → arrange mediation → mediate (agreement) → close → follow-up, via the HTTP API only,
+sending its requests to the two servers in turn. Afterwards the database is checked: no lost update
+(each instance's version equals the transitions audited for it), the task index equals the real READY
+tasks of every instance, and every completion has its audit event. Peak RSS of each server is sampled.
+
+Usage: python -m bench.load [--clients 50] [--seconds 60] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from sqlalchemy import func, select
+
+from bench._db import scratch_database
+from engine.db.session import make_session_factory
+from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
+from engine.deadlines import DeadlineService
+from engine.runner import Runner
+from engine.runtime import ready_human_tasks
+from engine.specs import SpecCache
+from tests.workflows.scenario import complaint_body
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "load-test-password"
+PATH = [("review", {"decision": "accept"}), ("arrange_mediation", {"mediator": "self"}),
+        ("mediate", {"outcome": "agreement", "summary": "达成一致", "agreement_text": "退款",
+                     "violation_found": False}),
+        ("close", {"result": "已办结"}), ("follow_up", {"satisfaction": "satisfied"})]
+TRANSITIONS = ("instance.started", "task.completed", "message.received", "timers.fired", "timers.recomputed",
+               "instance.migrated")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = {"all": [], "complete": []}
+        self.statuses: Counter[int] = Counter()
+        self.completions = 0
+        self.complaints = 0
+
+    def record(self, kind: str, seconds: float, status: int) -> None:
+        self.latencies["all"].append(seconds)
+        if kind == "complete":
+            self.latencies["complete"].append(seconds)
+        self.statuses[status] += 1
+
+
+async def client_loop(number: int, urls: list[str], deadline: float, stats: Stats) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        token = (await http.post(f"{urls[0]}/api/v1/auth/token",
+                                 data={"username": "th-amr.liaison", "password": PASSWORD})).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        turn = number
+
+        async def call(kind: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+            nonlocal turn
+            turn += 1
+            started = time.perf_counter()
+            response = await http.request(method, urls[turn % len(urls)] + path, headers=headers, **kwargs)
+            stats.record(kind, time.perf_counter() - started, response.status_code)
+            return response
+
+        while time.monotonic() < deadline:
+            created = await call("create", "POST", "/api/v1/complaints", json=complaint_body())
+            if created.status_code != 201:
+                continue
+            stats.complaints += 1
+            cid = created.json()["id"]
+            for name, data in PATH:
+                if time.monotonic() >= deadline:
+                    return
+                listed = await call("inbox", "GET", "/api/v1/tasks", params={"complaint_id": cid})
+                tasks = [t for t in listed.json().get("items", []) if t["task_name"] == name]
+                if not tasks:
+                    break
+                done = await call("complete", "POST", f"/api/v1/tasks/{tasks[0]['id']}/complete", json={"data": data})
+                if done.status_code == 200:
+                    stats.completions += 1
+
+
+def sample_rss(processes: list[psutil.Process], peaks: list[int], stop: threading.Event) -> None:
+    while not stop.is_set():
+        for index, process in enumerate(processes):
+            try:
+                rss = sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+                peaks[index] = max(peaks[index], rss)
+            except psutil.Error:
+                pass
+        stop.wait(0.5)
+
+
+def consistency(engine: Any) -> dict[str, Any]:
+    session_factory = make_session_factory(engine)
+    runner = Runner(__import__("engine.clock", fromlist=["SystemClock"]).SystemClock(), SpecCache(),
+                    DeadlineService(), None)  # type: ignore[arg-type]  # only loads workflows
+    problems: list[str] = []
+    with session_factory() as session:
+        instances = session.scalars(select(ProcessInstance)).all()
+        audited = dict(session.execute(select(AuditEvent.instance_id, func.count()).where(
+            AuditEvent.action.in_(TRANSITIONS)).group_by(AuditEvent.instance_id)).all())
+        indexed: dict[int, set[str]] = {}
+        for task in session.scalars(select(OpenTask)):
+            indexed.setdefault(task.instance_id, set()).add(task.id)
+        for instance in instances:
+            if instance.version != audited.get(instance.id, 0):
+                problems.append(f"instance {instance.id}: version {instance.version} but "
+                                f"{audited.get(instance.id, 0)} transitions audited")
+            workflow = runner.load_workflow(session, instance.id)
+            ready = {str(t.id) for t in ready_human_tasks(workflow)}
+            if ready != indexed.get(instance.id, set()):
+                problems.append(f"instance {instance.id}: index {indexed.get(instance.id)} != ready {ready}")
+    return {"instances": len(instances), "problems": problems[:20], "problem_count": len(problems)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000 if ordered else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    with scratch_database("postgresql") as (url, engine):
+        env = {**os.environ, "DATABASE_URL": url, "COMPLAINTFLOW_DEMO_PASSWORD": PASSWORD}
+        subprocess.run([sys.executable, "-m", "complaintflow.cli", "seed", "--demo"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        ports = [free_port() for _ in range(args.servers)]
+        servers = [subprocess.Popen([sys.executable, "-m", "complaintflow.cli", "serve", "--port", str(port)],
+                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for port in ports]
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        try:
+            for url_ in urls:
+                for _ in range(100):
+                    try:
+                        if httpx.get(f"{url_}/healthz", timeout=1).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.1)
+            peaks = [0] * len(servers)
+            stop = threading.Event()
+            sampler = threading.Thread(target=sample_rss, args=([psutil.Process(s.pid) for s in servers], peaks, stop))
+            sampler.start()
+            stats = Stats()
+            started = time.perf_counter()
+            deadline = time.monotonic() + args.seconds
+
+            async def run_all() -> None:
+                await asyncio.gather(*(client_loop(i, urls, deadline, stats) for i in range(args.clients)))
+
+            asyncio.run(run_all())
+            elapsed = time.perf_counter() - started
+            stop.set()
+            sampler.join()
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(30)
+        checked = consistency(engine)
+    summary = {
+        "clients": args.clients, "servers": args.servers, "seconds": round(elapsed, 1),
+        "complaints": stats.complaints, "completions": stats.completions,
+        "completions_per_s": stats.completions / elapsed,
+        "requests_per_s": len(stats.latencies["all"]) / elapsed,
+        "latency_ms": {kind: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95), "p99": percentile(v, 0.99)}
+                       for kind, v in stats.latencies.items()},
+        "statuses": dict(sorted(stats.statuses.items())),
+        "errors_other_than_409": sum(n for s, n in stats.statuses.items() if s >= 400 and s != 409),
+        "peak_rss_mb": [round(p / 2**20, 1) for p in peaks],
+        "consistency": checked,
+    }
+    complete = summary["latency_ms"]["complete"]  # type: ignore[index]
+    print(f"{args.servers} servers, PostgreSQL, {args.clients} clients, {elapsed:.0f} s: "
+          f"{summary['completions_per_s']:.0f} task completions/s, {summary['requests_per_s']:.0f} requests/s; "
+          f"complete p50 {complete['p50']:.0f} ms, p95 {complete['p95']:.0f} ms, p99 {complete['p99']:.0f} ms; "
+          f"statuses {summary['statuses']}; peak RSS {summary['peak_rss_mb']} MB; "
+          f"consistency problems: {checked['problem_count']} in {checked['instances']} instances")
+    print(json.dumps(summary, indent=2, default=str))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2, default=str))
+    sys.exit(0 if checked["problem_count"] == 0 and summary["errors_other_than_409"] == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
