@@ -93,3 +93,39 @@ def require(value: Any, what: str = "not found") -> Any:
     if value is None:
         raise NotFound(what)
     return value
+
+
+def migrate_instances(product: Product, key: str, from_version: int, to_version: int, actor: Actor,
+                      instance_ids: list[int] | None, apply_changes: bool) -> list[dict[str, Any]]:
+    """Dry-run (or apply) moving waiting instances of ``key`` vN to vM; each instance in its own transaction."""
+    from sqlalchemy import select
+
+    from engine.db.tables import ProcessInstance
+    from engine.errors import Conflict
+    from engine.migration import apply, plan
+
+    with product.reader() as uow:
+        versions = dict(uow.session.execute(select(SpecVersion.version, SpecVersion.id).where(
+            SpecVersion.key == key, SpecVersion.version.in_([from_version, to_version]))).all())
+        if from_version not in versions or to_version not in versions:
+            raise NotFound("workflow version not found")
+        query = select(ProcessInstance.id).where(ProcessInstance.spec_version_id == versions[from_version],
+                                                 ProcessInstance.status == "running")
+        if instance_ids:
+            query = query.where(ProcessInstance.id.in_(instance_ids))
+        candidates = list(uow.session.scalars(query.order_by(ProcessInstance.id)))
+    reports = []
+    for instance_id in candidates:
+        with product.uow() as uow:
+            try:
+                if apply_changes:
+                    result = apply(uow.session, product.runner, instance_id, versions[to_version], actor)
+                    uow.commit()
+                else:
+                    result = plan(uow.session, product.runner, instance_id, versions[to_version])
+                reports.append({"instance_id": instance_id, "safe": result.safe, "applied": apply_changes,
+                                "reasons": result.reasons, "changed_steps": result.changed_steps})
+            except Conflict as exc:
+                reports.append({"instance_id": instance_id, "safe": False, "applied": False, "reasons": [str(exc)],
+                                "changed_steps": []})
+    return reports
