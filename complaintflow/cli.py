@@ -118,6 +118,61 @@ def workflows_deploy(file: Path) -> None:
         product.close()
 
 
+@workflows_app.command("list")
+def workflows_list() -> None:
+    """Every spec version, with the deployed one marked."""
+    from sqlalchemy import select
+
+    from engine.db.tables import SpecDeployment, SpecVersion
+
+    product = _product()
+    with product.reader() as uow:
+        deployed = set(uow.session.scalars(select(SpecDeployment.spec_version_id)))
+        for row in uow.session.scalars(select(SpecVersion).order_by(SpecVersion.key, SpecVersion.version)):
+            mark = "*" if row.id in deployed else " "
+            typer.echo(f"{mark} {row.key:24} v{row.version:<4} {row.uploaded_at:%Y-%m-%d %H:%M} "
+                       f"{row.uploaded_by or '-':12} {row.sha256[:12]}  {row.filename}")
+    product.close()
+
+
+@workflows_app.command("diff")
+def workflows_diff(key: str, from_version: int, to_version: int) -> None:
+    """What changed between two versions of a workflow."""
+    import json
+
+    from sqlalchemy import select
+
+    from engine.bpmn.diff import diff_versions
+    from engine.db.tables import SpecVersion
+
+    product = _product()
+    with product.reader() as uow:
+        rows = {r.version: r.bpmn_xml for r in uow.session.scalars(select(SpecVersion).where(
+            SpecVersion.key == key, SpecVersion.version.in_([from_version, to_version])))}
+    product.close()
+    if len(rows) != len({from_version, to_version}):
+        _fail(f"未找到版本 / no such versions of {key}", 2)
+    typer.echo(json.dumps(diff_versions(rows[from_version], rows[to_version]), ensure_ascii=False, indent=2))
+
+
+@workflows_app.command("migrate")
+def workflows_migrate(key: str, from_version: int, to_version: int,
+                      apply_changes: Annotated[bool, typer.Option("--apply", help="move them (default: dry run)")]
+                      = False) -> None:
+    """Report (or perform) moving waiting instances from one version to another."""
+    from complaintflow.services import migrate_instances
+    from engine.runner import Actor
+
+    product = _product()
+    reports = migrate_instances(product, key, from_version, to_version, Actor("cli", None, frozenset({"admin"})),
+                                None, apply_changes)
+    product.close()
+    for report in reports:
+        verdict = ("已迁移 / moved" if report["applied"] else "可迁移 / safe") if report["safe"] else "不可 / unsafe"
+        typer.echo(f"instance {report['instance_id']}: {verdict} {'; '.join(report['reasons'])}")
+    typer.echo(f"{sum(r['safe'] for r in reports)}/{len(reports)} safe")
+
+
 def _dates(values: list[str], option: str) -> list[date]:
     try:
         return [date.fromisoformat(v) for value in values for v in value.split(",") if v]
