@@ -104,3 +104,16 @@ def test_rules_and_calendar_years_are_admin_only_and_audited(api: Api) -> None:
     due = api.get("/api/v1/calendar/due", "admin", params={"start": "2026-12-28T10:00:00+08:00",
                                                             "period": "7wd"}).json()
     assert (due["due_at"], due["provisional"]) == ("2027-01-08T23:59:59+08:00", False)
+
+
+def test_files_from_other_modelers_get_a_verdict_never_a_500(api: Api) -> None:
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "engine" / "foreign"
+    for path in sorted(folder.glob("*.bpmn")):
+        response = api.client.post("/api/v1/workflows/validate", content=path.read_bytes(),
+                                   headers={**api.headers("admin"), "Content-Type": "application/xml"})
+        assert response.status_code == 200, (path.name, response.text)
+        verdict = response.json()
+        assert verdict["valid"] is False and verdict["errors"], path.name
+        assert upload(api, path.read_bytes()).status_code == 400
