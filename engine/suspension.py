@@ -25,10 +25,15 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def suspend(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> OpenTask:
+def _workable(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> tuple[OpenTask, str]:
+    """The task, if this actor may work it, and the checked reason."""
     task = runner.visible_task(session, task_id, actor)
     runner.check_lane(task, actor)
-    reason = _reason(reason)
+    return task, _reason(reason)
+
+
+def suspend(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> OpenTask:
+    task, reason = _workable(session, runner, task_id, actor, reason)
     if task.due_at is None:
         raise Conflict("the task has no deadline to suspend")
     if task.suspended_at is not None:
@@ -44,9 +49,7 @@ def suspend(session: Session, runner: Runner, task_id: str, actor: Actor, reason
 
 
 def resume(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> OpenTask:
-    task = runner.visible_task(session, task_id, actor)
-    runner.check_lane(task, actor)
-    reason = _reason(reason)
+    task, reason = _workable(session, runner, task_id, actor, reason)
     if task.suspended_at is None:
         raise Conflict("the task is not suspended")
     now = runner.clock.now()
