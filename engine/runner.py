@@ -451,13 +451,25 @@ def _run_engine(action: Callable[[BpmnWorkflow], Any], workflow: BpmnWorkflow) -
         raise ScriptError(f"workflow error at {element}: {cause}") from None
 
 
+_VALIDATORS: dict[int, tuple[TaskDefinition, Draft202012Validator]] = {}
+
+
+def _validator(definition: TaskDefinition) -> Draft202012Validator:
+    """One compiled validator per task definition (definitions live as long as their cached spec)."""
+    cached = _VALIDATORS.get(id(definition))
+    if cached is None or cached[0] is not definition:
+        cached = (definition, Draft202012Validator(definition.form))
+        _VALIDATORS[id(definition)] = cached
+    return cached[1]
+
+
 def validate_form(definition: TaskDefinition | None, data: dict[str, Any]) -> dict[str, Any]:
     """Check submitted data against the task's JSON Schema; every error names its field."""
     if not isinstance(data, dict):
         raise InvalidInput([FieldError("data", "须为对象 / must be an object")])
     if definition is None or definition.form is None:
         return data
-    validator = Draft202012Validator(definition.form)
+    validator = _validator(definition)
     errors = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in error.absolute_path)

@@ -28,7 +28,7 @@ TEXT = r"^[^\x00]*$"  # no NUL: PostgreSQL text cannot hold it
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_product(request: Request) -> Product:
+async def get_product(request: Request) -> Product:  # async: no thread hop for a plain lookup
     product: Product = request.app.state.product
     return product
 
@@ -72,7 +72,7 @@ def current_principal(product: ProductDep, session: SessionDep,
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
-def staff(principal: CurrentUser) -> Principal:
+async def staff(principal: CurrentUser) -> Principal:
     """A user who works for an agency (liaison, supervisor, enforcement)."""
     if principal.actor.agency_code is None:
         from web.errors import ForbiddenError
@@ -81,7 +81,7 @@ def staff(principal: CurrentUser) -> Principal:
     return principal
 
 
-def admin(principal: CurrentUser) -> Principal:
+async def admin(principal: CurrentUser) -> Principal:
     if not principal.is_admin:
         from web.errors import ForbiddenError
 
