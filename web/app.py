@@ -12,7 +12,7 @@ from complaintflow.wiring import Product, build_product
 from engine.clock import Clock
 from web import errors
 from web.middleware import RequestContext
-from web.routers import admin, auth, cases, complaints, directory, misc, tasks, workflows
+from web.routers import admin, auth, cases, complaints, directory, misc, people, tasks, workflows
 from web.security import RateLimiter
 
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         "public_lookup": RateLimiter(limit=60, window=300),
     }
     errors.install(app)
-    for module in (auth, directory, complaints, tasks, cases, workflows, admin, misc):
+    for module in (auth, directory, complaints, tasks, cases, workflows, admin, people, misc):
         app.include_router(module.router)
     app.add_middleware(RequestContext)
     return app

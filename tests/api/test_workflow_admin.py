@@ -117,3 +117,30 @@ def test_files_from_other_modelers_get_a_verdict_never_a_500(api: Api) -> None:
         verdict = response.json()
         assert verdict["valid"] is False and verdict["errors"], path.name
         assert upload(api, path.read_bytes()).status_code == 400
+
+
+def test_admins_manage_agencies_and_users(api: Api) -> None:
+    agency = {"code": "jq-amr", "name": "界首市市场监督管理局", "short_name": "界市监", "kind": "market_regulator",
+              "region_code": "341282", "parent": "fy-amr"}
+    assert api.post("/api/v1/agencies", "th-amr.supervisor", json=agency).status_code == 403
+    assert api.post("/api/v1/agencies", "admin", json=agency).status_code == 201
+    assert api.post("/api/v1/agencies", "admin", json=agency).status_code == 409
+    assert api.post("/api/v1/agencies", "admin", json={**agency, "code": "x-amr", "region_code": "349999"}
+                    ).json()["detail"][0]["field"] == "region_code"
+    user = {"username": "jq-amr.liaison", "display_name": "界首联络员", "password": "demo-password",
+            "agency": "jq-amr", "roles": ["liaison", "enforcement"], "email": "jq@example.cn"}
+    assert api.post("/api/v1/users", "admin", json=user).json()["agency"] == "jq-amr"
+    assert api.post("/api/v1/users", "admin", json={**user, "username": "nobody", "agency": None}
+                    ).json()["detail"][0]["field"] == "roles"
+    assert api.get("/api/v1/me", "jq-amr.liaison").json()["roles"] == ["liaison", "enforcement"]
+    # a public complaint about a business in 界首 is now routed to the new regulator
+    assert api.client.post("/api/v1/public/complaints", json={
+        **__import__("tests.workflows.scenario", fromlist=["complaint_body"]).complaint_body(),
+        "business": {"name": "界首某商店", "region_code": "341282"}}).status_code == 201
+    assert [t["task_name"] for t in api.get("/api/v1/tasks", "jq-amr.liaison").json()["items"]] == ["review"]
+    disabled = api.client.patch("/api/v1/users/jq-amr.liaison", json={"active": False},
+                                headers=api.headers("admin"))
+    assert disabled.json()["active"] is False
+    assert api.client.get("/api/v1/me", headers=api.headers("jq-amr.liaison")).status_code == 401
+    assert api.client.patch("/api/v1/agencies/jq-amr", json={"name": "界首市市场监管局"},
+                            headers=api.headers("admin")).json()["name"] == "界首市市场监管局"
