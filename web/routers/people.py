@@ -70,6 +70,11 @@ def _agency(session: Any, code: str | None, field: str) -> Agency | None:
     return agency
 
 
+def _settable(body: BaseModel, nullable: set[str]) -> dict[str, Any]:
+    """The fields a PATCH sets; ``null`` clears only fields that may be empty, and is ignored elsewhere."""
+    return {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k in nullable}
+
+
 def _user_out(user: User, codes: dict[int, str]) -> dict[str, Any]:
     return {"username": user.username, "display_name": user.display_name, "roles": user.roles,
             "agency": codes.get(user.agency_id) if user.agency_id else None, "email": user.email,
@@ -102,7 +107,7 @@ def change_agency(code: Key, body: AgencyPatch, admin: AdminUser, product: Produ
             raise NotFound("agency not found")
         before = {"name": agency.name, "short_name": agency.short_name, "parent_id": agency.parent_id,
                   "active": agency.active}
-        changes = body.model_dump(exclude_unset=True)
+        changes = _settable(body, nullable={"parent"})
         if "parent" in changes:
             parent = _agency(uow.session, changes.pop("parent"), "parent")
             if parent is not None and parent.id == agency.id:
@@ -149,7 +154,7 @@ def change_user(username: Key, body: UserPatch, admin: AdminUser, product: Produ
         if body.roles is not None and user.agency_id is None and "admin" not in body.roles:
             raise InvalidInput([FieldError("roles", "无机构的账号只能是管理员 / a user without agency must be admin")])
         before = {"roles": user.roles, "active": user.active, "display_name": user.display_name}
-        changes = body.model_dump(exclude_unset=True)
+        changes = _settable(body, nullable={"email"})
         if "password" in changes:
             user.password_hash = hash_password(changes.pop("password"))
         for key, value in changes.items():
