@@ -1,26 +1,44 @@
-"""Render notices from Jinja2 templates (zh-CN): one file per event with ``subject`` and ``text`` blocks.
+"""Render notices from Jinja2 templates (zh-CN): one file per event, with ``subject`` and ``text`` blocks.
 
-Variables are strict (a missing one is an error, never an empty string) and HTML is autoescaped, so
-text typed into a form (a rejection reason) cannot inject markup into an email. Admins override a
-template by putting a file of the same name in ``COMPLAINTFLOW_TEMPLATES_DIR``.
+- Strict: a missing variable raises ``TemplateError`` (``StrictUndefined``), never renders as "".
+- HTML is autoescaped: text typed into a form (a rejection reason) cannot inject markup into an
+  e-mail. A template may define an ``html`` block; otherwise the text is laid out as paragraphs.
+- Admins override a template by putting a file of the same name in the override directory
+  (``COMPLAINTFLOW_TEMPLATES_DIR``). Overrides are picked up while running — adding, editing or
+  removing a file takes effect at the next render — and ``check_templates`` validates a directory
+  before it goes live.
+- Each template documents the variables it needs in its header comment (``context: a, b``);
+  ``documented_variables`` reads that line, and the tests hold every template to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, TemplateSyntaxError, meta
+from jinja2 import Template as JinjaTemplate
+
+from notifications.errors import TemplateError, UnknownTemplate
+from notifications.samples import SAMPLE_CONTEXTS
 
 BUILT_IN = Path(__file__).parent / "templates"
-TEMPLATES = tuple(sorted(p.stem for p in BUILT_IN.glob("*.j2") if not p.name.startswith("_")))
+SUFFIX = ".j2"
+LAYOUT = "_layout.html.j2"
+TEMPLATE_NAMES: tuple[str, ...] = (
+    "acceptance", "rejection", "transfer", "termination", "agreement", "case_filed", "case_not_filed",
+    "association_acceptance", "referral", "reminder", "overdue", "escalation", "digest",
+)
+"""The events the product sends (``digest`` is the daily bundle of reminders)."""
 
-
-class TemplateError(Exception):
-    """A template is unknown or cannot be rendered with the context given."""
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
+_CONTEXT_LINE = re.compile(r"^\s*context:\s*(.*?)\s*$", re.MULTILINE)
+_REQUIRED_BLOCKS = ("subject", "text")
 
 
 @dataclass(frozen=True)
@@ -30,28 +48,128 @@ class Rendered:
     html: str
 
 
+class _OverridableLoader(BaseLoader):
+    """The override directory first, then the built-in templates, re-checked at every render.
+
+    Jinja caches compiled templates; the ``uptodate`` callback below also notices an override
+    file appearing or disappearing, which a plain ``ChoiceLoader`` would not."""
+
+    def __init__(self, override_dir: str | None) -> None:
+        self.override_dir = Path(override_dir) if override_dir else None
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        override = self.override_dir / template if self.override_dir else None
+        built_in = BUILT_IN / template
+        if override is not None and override.is_file():
+            return _read(override, lambda: override.is_file())
+        if built_in.is_file():
+            return _read(built_in, lambda: override is None or not override.is_file())
+        raise TemplateNotFound(template)
+
+
+def _read(path: Path, still_chosen: Callable[[], bool]) -> tuple[str, str, Callable[[], bool]]:
+    mtime = path.stat().st_mtime_ns
+    source = path.read_text(encoding="utf-8")
+
+    def uptodate() -> bool:
+        try:
+            return still_chosen() and path.stat().st_mtime_ns == mtime
+        except OSError:
+            return False
+
+    return source, os.fspath(path), uptodate
+
+
 @lru_cache(maxsize=8)
 def _environments(override_dir: str | None) -> tuple[Environment, Environment]:
-    loaders = [FileSystemLoader(override_dir)] if override_dir else []
-    loader = ChoiceLoader([*loaders, FileSystemLoader(str(BUILT_IN))])
-    text = Environment(loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-    html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True)
-    return text, html
+    loader = _OverridableLoader(override_dir)
+    options: dict[str, Any] = {"loader": loader, "undefined": StrictUndefined, "trim_blocks": True,
+                               "lstrip_blocks": True, "auto_reload": True}
+    return Environment(autoescape=False, **options), Environment(autoescape=True, **options)
+
+
+def _load(name: str, env: Environment) -> JinjaTemplate:
+    if not _NAME.fullmatch(name):
+        raise UnknownTemplate(name, TEMPLATE_NAMES)
+    try:
+        return env.get_template(name + SUFFIX)
+    except TemplateNotFound:
+        raise UnknownTemplate(name, TEMPLATE_NAMES) from None
+    except TemplateSyntaxError as exc:
+        raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
+
+
+def _block(template: JinjaTemplate, block: str, context: dict[str, Any]) -> str:
+    return "".join(template.blocks[block](template.new_context(context)))
 
 
 def render(name: str, context: Mapping[str, Any], override_dir: str | None = None) -> Rendered:
+    """Subject (one line), plain text and HTML of a notice; ``TemplateError`` if it cannot be rendered."""
     text_env, html_env = _environments(override_dir)
+    template = _load(name, text_env)
+    missing = [block for block in _REQUIRED_BLOCKS if block not in template.blocks]
+    if missing:
+        raise TemplateError(name, f"the template has no {' or '.join(missing)} block")
+    values = dict(context)
     try:
-        template = text_env.get_template(f"{name}.j2")
-    except TemplateNotFound:
-        raise TemplateError(f"unknown notice template {name!r}; known: {', '.join(TEMPLATES)}") from None
-    try:
-        ctx = template.new_context(dict(context))
-        subject = "".join(template.blocks["subject"](ctx)).strip()
-        text = "".join(template.blocks["text"](ctx)).strip()
-        html = html_env.get_template("_layout.html.j2").render(subject=subject, text=text)
-    except KeyError as exc:
-        raise TemplateError(f"template {name!r} lacks the block {exc}") from None
-    except Exception as exc:  # jinja2's UndefinedError and anything a bad override raises
-        raise TemplateError(f"template {name!r}: {exc}") from None
+        subject = " ".join(_block(template, "subject", values).split())  # one line: no header injection
+        text = _block(template, "text", values).strip()
+        html_template = _load(name, html_env)
+        if "html" in html_template.blocks:
+            html = _block(html_template, "html", {**values, "subject": subject}).strip()
+        else:
+            html = html_env.get_template(LAYOUT).render(subject=subject, paragraphs=text.split("\n"))
+    except TemplateError:
+        raise
+    except Exception as exc:  # jinja2's UndefinedError, and whatever a faulty override raises
+        raise TemplateError(name, str(exc)) from None
+    if not subject:
+        raise TemplateError(name, "the subject renders empty")
     return Rendered(subject, text, html)
+
+
+def used_variables(name: str, override_dir: str | None = None) -> frozenset[str]:
+    """The variables the template (as currently overridden) reads from its context."""
+    text_env, _ = _environments(override_dir)
+    _load(name, text_env)  # unknown names and syntax errors, reported the usual way
+    source, _filename, _ = text_env.loader.get_source(text_env, name + SUFFIX)  # type: ignore[union-attr]
+    return _undeclared(source)
+
+
+@lru_cache(maxsize=128)
+def _undeclared(source: str) -> frozenset[str]:
+    """Parsing is the costly part and every enqueue asks: remembered per template text."""
+    return frozenset(meta.find_undeclared_variables(_PARSER.parse(source)))
+
+
+_PARSER = Environment()
+
+
+def documented_variables(name: str, override_dir: str | None = None) -> frozenset[str]:
+    """The ``context:`` line of the template's header comment: what a caller must provide."""
+    text_env, _ = _environments(override_dir)
+    _load(name, text_env)
+    source, _filename, _ = text_env.loader.get_source(text_env, name + SUFFIX)  # type: ignore[union-attr]
+    match = _CONTEXT_LINE.search(source.split("#}", 1)[0]) if source.lstrip().startswith("{#") else None
+    if match is None:
+        return frozenset()
+    return frozenset(v.strip() for v in match.group(1).split(",") if v.strip())
+
+
+def check_templates(override_dir: str | None, samples: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """Problems with the templates as overridden, for an admin before an override goes live.
+
+    Every template must render with its sample context and may use only the variables the built-in
+    version documents (callers provide nothing else). An empty list means all is well."""
+    samples = SAMPLE_CONTEXTS if samples is None else samples
+    problems: list[str] = []
+    for name in TEMPLATE_NAMES:
+        try:
+            allowed = documented_variables(name)
+            extra = used_variables(name, override_dir) - allowed - {"subject"}  # an html block may show it
+            if extra:
+                problems.append(f"{name}: uses variables callers do not provide: {', '.join(sorted(extra))}")
+            render(name, samples[name], override_dir)
+        except TemplateError as exc:
+            problems.append(f"{name}: {exc.reason}")
+    return problems

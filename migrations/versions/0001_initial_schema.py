@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 10:02:27.948933
+Create Date: 2026-11-22 10:59:53.528081
 """
 
 from __future__ import annotations
@@ -97,40 +97,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_deadline_steps_pending', ['done_at', 'fire_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deadline_steps_task_id'), ['task_id'], unique=False)
 
-    op.create_table('notification_preferences',
-    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('email', sa.Boolean(), nullable=False),
-    sa.Column('digest_reminders', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_preferences'))
-    )
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('channel', sa.String(length=20), nullable=False),
-    sa.Column('recipient', sa.String(length=255), nullable=False),
-    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('complaint_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('template', sa.String(length=50), nullable=False),
-    sa.Column('context', sa.JSON(), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
-    sa.Column('body_text', sa.Text(), nullable=False),
-    sa.Column('body_html', sa.Text(), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('acquired_by', sa.String(length=100), nullable=True),
-    sa.Column('acquired_until', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('key', 'channel', 'recipient', name=op.f('uq_outbox_key_channel_recipient'))
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_complaint_id'), ['complaint_id'], unique=False)
-        batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_user_id'), ['user_id'], unique=False)
-
     op.create_table('pending_messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -224,23 +190,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_complaints_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaints_status'), ['status'], unique=False)
 
-    op.create_table('in_app_notices',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('outbox_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('template', sa.String(length=50), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('complaint_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_in_app_notices_outbox_id_outbox')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_in_app_notices')),
-    sa.UniqueConstraint('outbox_id', name=op.f('uq_in_app_notices_outbox_id'))
-    )
-    with op.batch_alter_table('in_app_notices', schema=None) as batch_op:
-        batch_op.create_index('ix_in_app_notices_user_created', ['user_id', 'created_at'], unique=False)
-
     op.create_table('process_instances',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('spec_version_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -327,6 +276,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_message_subscriptions_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_message_subscriptions_name_corr', ['name', 'correlation'], unique=False)
 
+    op.create_table('notification_preferences',
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('channels', sa.JSON(), nullable=False),
+    sa.Column('digest_reminders', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_preferences'))
+    )
     op.create_table('open_tasks',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -354,6 +311,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_open_tasks_complaint_id'), ['complaint_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_open_tasks_instance_id'), ['instance_id'], unique=False)
 
+    op.create_table('outbox',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('recipient', sa.String(length=255), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('complaint_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('template', sa.String(length=50), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('acquired_by', sa.String(length=100), nullable=True),
+    sa.Column('acquired_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('digest_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('dead_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'retry', 'held', 'digested', 'sent', 'dead')", name=op.f('ck_outbox_status')),
+    sa.ForeignKeyConstraint(['digest_id'], ['outbox.id'], name=op.f('fk_outbox_digest_id_outbox')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_outbox_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('key', 'channel', 'recipient', name=op.f('uq_outbox_key_channel_recipient'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_complaint_id'), ['complaint_id'], unique=False)
+        batch_op.create_index('ix_outbox_status_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_user_id'), ['user_id'], unique=False)
+
     op.create_table('pending_timers',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -366,16 +357,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_pending_timers_fire_at'), ['fire_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_pending_timers_instance_id'), ['instance_id'], unique=False)
 
+    op.create_table('in_app_notices',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('outbox_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('template', sa.String(length=50), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('complaint_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_in_app_notices_outbox_id_outbox')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_in_app_notices_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_in_app_notices')),
+    sa.UniqueConstraint('outbox_id', name=op.f('uq_in_app_notices_outbox_id'))
+    )
+    with op.batch_alter_table('in_app_notices', schema=None) as batch_op:
+        batch_op.create_index('ix_in_app_notices_user_created', ['user_id', 'created_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('in_app_notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_in_app_notices_user_created')
+
+    op.drop_table('in_app_notices')
     with op.batch_alter_table('pending_timers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pending_timers_instance_id'))
         batch_op.drop_index(batch_op.f('ix_pending_timers_fire_at'))
 
     op.drop_table('pending_timers')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_user_id'))
+        batch_op.drop_index('ix_outbox_status_due')
+        batch_op.drop_index(batch_op.f('ix_outbox_complaint_id'))
+
+    op.drop_table('outbox')
     with op.batch_alter_table('open_tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_open_tasks_instance_id'))
         batch_op.drop_index(batch_op.f('ix_open_tasks_complaint_id'))
@@ -383,6 +402,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_open_tasks_agency_due')
 
     op.drop_table('open_tasks')
+    op.drop_table('notification_preferences')
     with op.batch_alter_table('message_subscriptions', schema=None) as batch_op:
         batch_op.drop_index('ix_message_subscriptions_name_corr')
         batch_op.drop_index(batch_op.f('ix_message_subscriptions_instance_id'))
@@ -407,10 +427,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_process_instances_complaint_id'))
 
     op.drop_table('process_instances')
-    with op.batch_alter_table('in_app_notices', schema=None) as batch_op:
-        batch_op.drop_index('ix_in_app_notices_user_created')
-
-    op.drop_table('in_app_notices')
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaints_status'))
         batch_op.drop_index(batch_op.f('ix_complaints_received_at'))
@@ -430,13 +446,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_pending_messages_name_corr')
 
     op.drop_table('pending_messages')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_user_id'))
-        batch_op.drop_index('ix_outbox_due')
-        batch_op.drop_index(batch_op.f('ix_outbox_complaint_id'))
-
-    op.drop_table('outbox')
-    op.drop_table('notification_preferences')
     with op.batch_alter_table('deadline_steps', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deadline_steps_task_id'))
         batch_op.drop_index('ix_deadline_steps_pending')
