@@ -6,12 +6,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from agencies._sql import dialect_insert
 from agencies.numbering import format_case_no
 from agencies.repository import involve
 from agencies.tables import Agency, Case, CaseSequence
 from agencies.vocab import CaseStatus, Involvement
 from engine.clock import SHANGHAI, ensure_aware
+from engine.db.dialect import dialect_insert
 
 
 def next_case_no(session: Session, agency: Agency, year: int) -> tuple[int, str]:

@@ -3,16 +3,17 @@ never commit: the caller's unit of work does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agencies._sql import dialect_insert
 from agencies.errors import UnknownAgency
 from agencies.regions import ancestors
-from agencies.tables import Agency, ComplaintAgency, User
+from agencies.tables import Agency, Complaint, ComplaintAgency, User
 from agencies.vocab import AgencyKind, Role
+from engine.db.dialect import dialect_insert
+from engine.db.session import transaction_memo
 
 # ---- agencies ----------------------------------------------------------------------------------
 
@@ -22,7 +23,28 @@ def get_agency(session: Session, agency_id: int) -> Agency | None:
 
 
 def get_agency_by_code(session: Session, code: str) -> Agency | None:
-    return session.scalar(select(Agency).where(Agency.code == code))
+    return agencies_by_code(session, [code]).get(code)
+
+
+def agencies_by_code(session: Session, codes: Iterable[str]) -> dict[str, Agency]:
+    """The agencies with these codes (unknown codes are left out), each read once per transaction:
+    one transition asks for the same agency to check routing, pick its deadline ladder and name it
+    in a notice. Only agencies found are remembered, so one created later in the transaction is seen."""
+    known: dict[str, Agency] = transaction_memo(session, "agencies_by_code")
+    wanted = list(dict.fromkeys(codes))
+    missing = [code for code in wanted if code not in known]
+    if missing:
+        for agency in session.scalars(select(Agency).where(Agency.code.in_(missing))):
+            known[agency.code] = agency
+    return {code: known[code] for code in wanted if code in known}
+
+
+def get_complaint(session: Session, complaint_id: int) -> Complaint | None:
+    """The complaint, held for the rest of the transaction (its notices and status hook reuse it)."""
+    held: dict[int, Complaint | None] = transaction_memo(session, "complaints")
+    if complaint_id not in held:
+        held[complaint_id] = session.get(Complaint, complaint_id)
+    return held[complaint_id]
 
 
 def require_agency(session: Session, code: str) -> Agency:

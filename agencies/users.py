@@ -59,7 +59,12 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     An unknown username still costs one Argon2 verification, so response time does not tell
     which usernames exist. Rate limiting is the web layer's job.
     """
-    user = get_user(session, username)
+    return check_password(get_user(session, username), password)
+
+
+def check_password(user: User | None, password: str) -> User | None:
+    """``user`` if it is active and ``password`` is its password, else ``None``; the Argon2 half of
+    ``authenticate``, apart so a server can look the user up, give back its connection, then hash."""
     if user is None or not user.active:
         verify_password(password, dummy_hash())
         return None

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from agencies.cases import create_case
-from agencies.repository import get_agency_by_code, involve
-from agencies.tables import Agency, Case, Complaint
+from agencies.repository import get_agency_by_code, get_complaint, involve
+from agencies.tables import Agency, Case
 from agencies.vocab import AgencyKind, CaseStatus, ComplaintStatus, Involvement
 from engine.clock import Clock
 from engine.deadlines import DeadlineService
@@ -106,14 +106,17 @@ class ProductHooks:
     def after_transition(
         self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow, opened: list[dict[str, Any]]
     ) -> None:
-        """Involve every agency that got a task, and keep the complaint's status in step."""
+        """Involve every agency that got a task, and keep the complaint's status in step.
+
+        The agency whose task was just completed is involved already: it was when that task opened."""
         session = ctx.session
         agencies = {t["agency_code"]: self._agency_for(session, t, ctx.submitted) for t in opened if t["agency_code"]}
         if instance.complaint_id is None:
             return
-        for agency in agencies.values():
-            involve(session, instance.complaint_id, agency.id, Involvement.HANDLER)
-        complaint = session.get(Complaint, instance.complaint_id)
+        for code, agency in agencies.items():
+            if code != ctx.task_agency:
+                involve(session, instance.complaint_id, agency.id, Involvement.HANDLER)
+        complaint = get_complaint(session, instance.complaint_id)
         if complaint is None or complaint.process_instance_id not in (None, instance.id):
             return  # a case process linked to the complaint: the complaint's own workflow decides
         status = _complaint_status(workflow, complaint.status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     complaintflow_webhook_secret: str | None = None
     complaintflow_demo_password: str | None = None
     complaintflow_templates_dir: str | None = None
+    complaintflow_worker_threads: int = Field(default=4, ge=1, le=64)
 
     @field_validator("database_url")
     @classmethod

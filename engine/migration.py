@@ -19,7 +19,7 @@ from engine.bpmn.loader import SpecBundle
 from engine.db.tables import ProcessInstance, SpecVersion
 from engine.errors import Conflict, NotFound
 from engine.runner import Actor, Runner
-from engine.serialization import SERIALIZER, fresh_top_spec, rewire_message_started_pools
+from engine.serialization import SERIALIZER
 
 STARTED = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -45,7 +45,7 @@ def _target(session: Session, instance: ProcessInstance, target_version_id: int)
 
 
 def _diffs(workflow: BpmnWorkflow, bundle: SpecBundle) -> tuple[object, dict[object, object]]:
-    return diff_workflow(SERIALIZER.registry, workflow, bundle.top_spec, bundle.subprocess_specs)
+    return diff_workflow(SERIALIZER.registry, workflow, bundle.resumable_top_spec, bundle.subprocess_specs)
 
 
 def plan(session: Session, runner: Runner, instance_id: int, target_version_id: int) -> MigrationPlan:
@@ -97,12 +97,11 @@ def apply(session: Session, runner: Runner, instance_id: int, target_version_id:
 
     def move(workflow: BpmnWorkflow) -> None:
         top_diff, sp_diffs = _diffs(workflow, bundle)
-        migrate_workflow(top_diff, workflow, fresh_top_spec(bundle.top_spec))
+        migrate_workflow(top_diff, workflow, bundle.resumable_top_spec)
         for sp_id, sp_diff in sp_diffs.items():
             subprocess = workflow.subprocesses[sp_id]
             migrate_workflow(sp_diff, subprocess, bundle.subprocess_specs[subprocess.spec.name])
         workflow.subprocess_specs = bundle.subprocess_specs
-        rewire_message_started_pools(workflow)
         workflow.do_engine_steps()
 
     runner.transition_to_version(session, instance_id, target_version_id, move, actor, {

@@ -67,6 +67,7 @@ class TransitionContext:
     actor: Actor
     opened: list[dict[str, Any]] = field(default_factory=list)
     submitted: dict[str, Any] = field(default_factory=dict)  # form data of the task being completed
+    task_agency: str | None = None  # agency of the task being completed
 
 
 class ProductHooks(Protocol):
@@ -139,11 +140,13 @@ class Runner:
     def complete_task(self, session: Session, task_id: str, data: dict[str, Any], actor: Actor,
                       expected_version: int | None = None) -> CompletionResult:
         ctx = TransitionContext(session, self.clock.now(), actor)
-        row = session.connection().execute(sql.TASK_BY_ID, {"task_id": task_id}).one_or_none()
+        row = session.connection().execute(sql.TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
         if row is None or actor.agency_code is None or row.agency_code != actor.agency_code:
-            row = self.visible_task(session, task_id, actor)  # raises the right error
+            self.visible_task(session, task_id, actor)  # raises the right error
+            raise NotFound("task not found")
         self._check_may_complete(row, actor)
-        loaded = self._load(session, row.instance_id)
+        loaded = self._restore(session, InstanceRecord(row.i_id, row.i_spec_version_id, row.i_status, row.i_version,
+                                                       row.i_complaint_id, row.i_state))
         if expected_version is not None and loaded.record.version != expected_version:
             raise Conflict("the instance changed since you read it")
         task = loaded.before.ready.get(task_id)
@@ -151,7 +154,7 @@ class Runner:
             raise Conflict("the task is no longer ready")
         definition = loaded.bundle.task(row.process_id, row.task_name)
         clean = validate_form(definition, data)
-        ctx.submitted = clean
+        ctx.submitted, ctx.task_agency = clean, row.agency_code
         self._transition(ctx, loaded, lambda wf: runtime.run_task(wf, task, clean), "task.completed",
                          {"task": row.task_name, "title": row.title, "data": clean}, task_id=task_id,
                          agency_code=row.agency_code)
@@ -255,9 +258,11 @@ class Runner:
         row = session.connection().execute(sql.INSTANCE_BY_ID, {"instance_id": instance_id}).one_or_none()
         if row is None:
             raise NotFound("process instance not found")
-        record = InstanceRecord(*row)
+        return self._restore(session, InstanceRecord(*row))
+
+    def _restore(self, session: Session, record: InstanceRecord) -> _Loaded:
         bundle = self.specs.get(session, record.spec_version_id)
-        workflow = runtime.attach(load_state(record.state, bundle.top_spec, bundle.subprocess_specs))
+        workflow = runtime.attach(load_state(record.state, bundle.resumable_top_spec, bundle.subprocess_specs))
         return _Loaded(record, bundle, workflow, _Snapshot.of(workflow))
 
     def _transition(self, ctx: TransitionContext, loaded: _Loaded, action: Callable[[BpmnWorkflow], Any],

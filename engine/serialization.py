@@ -2,8 +2,9 @@
 
 The full SpiffWorkflow JSON repeats the spec in every row (55–65 % of it). Instances here store the
 state alone; on load the state is restored onto the version's cached specs. Pools that a message
-started wire themselves into the collaboration spec at run time, so after a load onto a clean copy
-those links are made again (``rewire_message_started_pools``).
+starts wire themselves into the collaboration spec at run time (``BpmnStartTask.trigger_wf``), so a
+new instance runs on its own copy of the top spec, and restored instances share one copy on which
+every such pool is wired in already (``resumable_top_spec``).
 """
 
 from __future__ import annotations
@@ -75,10 +76,29 @@ def specs_from_json(text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSp
 
 
 def fresh_top_spec(top_spec: BpmnProcessSpec) -> BpmnProcessSpec:
-    """A private copy for one instance: running a collaboration rewires its top spec."""
+    """A private copy for a new instance: running a collaboration rewires its top spec."""
     if getattr(top_spec.start, "trigger_specs", None):
         return copy.deepcopy(top_spec)
     return top_spec
+
+
+def resumable_top_spec(top_spec: BpmnProcessSpec) -> BpmnProcessSpec:
+    """One copy of a collaboration's top spec with every message-started pool wired in, for all
+    restored instances of the version to share (a deep copy per load cost more than the restore).
+
+    A new instance must not see that wiring: its start task would start those pools at once. A
+    restored instance ran its start long ago, and the end join looks at the task tree, not at its
+    inputs, so wiring all the pools up front behaves as wiring the ones a message started — and a
+    message starting one later finds it wired and leaves the shared spec alone."""
+    trigger_specs = getattr(top_spec.start, "trigger_specs", None)
+    if not trigger_specs:
+        return top_spec
+    wired = copy.deepcopy(top_spec)
+    for name in trigger_specs:
+        pool = wired.task_specs[name]
+        wired.start.connect(pool)
+        pool.connect(wired.end)
+    return wired
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
@@ -92,21 +112,10 @@ def dump_state(workflow: BpmnWorkflow) -> str:
         registry._encoder_mode = False
 
 
-def load_state(text: str, top_spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:
+def load_state(text: str, resumable_spec: BpmnProcessSpec,
+               subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:
+    """Restore a stored state onto the version's ``resumable_top_spec`` (shared, never copied)."""
     dct = json.loads(text, cls=SERIALIZER.json_decoder_cls)
     SERIALIZER.migrate(dct)
-    workflow: BpmnWorkflow = SERIALIZER.registry.restore(
-        dct, spec=fresh_top_spec(top_spec), subprocess_specs=subprocess_specs)
-    rewire_message_started_pools(workflow)
+    workflow: BpmnWorkflow = SERIALIZER.registry.restore(dct, spec=resumable_spec, subprocess_specs=subprocess_specs)
     return workflow
-
-
-def rewire_message_started_pools(workflow: BpmnWorkflow) -> None:
-    start = workflow.spec.start
-    trigger_specs = set(getattr(start, "trigger_specs", []) or [])
-    if not trigger_specs:
-        return
-    for task in workflow.task_tree.children:
-        if task.task_spec.name in trigger_specs and start not in task.task_spec.inputs:
-            start.connect(task.task_spec)
-            task.task_spec.connect(workflow.spec.end)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from notifications._sql import dialect_insert
+from engine.db.dialect import dialect_insert
 from notifications.rendering import Rendered, render, used_variables
 from notifications.tables import OutboxMessage
 from notifications.vocab import Status
@@ -63,8 +63,9 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, tu
     Returns the new rows' ids → (channel, recipient), in id order."""
     if not rows:
         return {}
-    statement = (dialect_insert(session, OutboxMessage).values(list(rows))
+    # parameters passed beside the statement, not in it: the compiled statement is then cached
+    statement = (dialect_insert(session, OutboxMessage.__table__)
                  .on_conflict_do_nothing(index_elements=["key", "channel", "recipient"])
                  .returning(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.recipient))
-    written = {row.id: (row.channel, row.recipient) for row in session.execute(statement)}
+    written = {row.id: (row.channel, row.recipient) for row in session.connection().execute(statement, list(rows))}
     return dict(sorted(written.items()))

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI, ensure_aware
+from engine.db.dialect import skip_locked
 from notifications import config
 from notifications._rows import Notice, insert_new, make_row
-from notifications._sql import skip_locked
 from notifications.errors import TemplateError
 from notifications.tables import OutboxMessage
 from notifications.vocab import ChannelName, Status

@@ -34,7 +34,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
-from notifications._sql import skip_locked
+from engine.db.dialect import skip_locked
 from notifications.dead_letters import list_dead_letters, retry_dead
 from notifications.digest import release_digests
 from notifications.errors import DeliveryError, PermanentDeliveryError

@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agencies.repository import agency_users
-from agencies.tables import Agency, Complaint, User
+from agencies.repository import agencies_by_code, agency_users, get_complaint
+from agencies.tables import User
+from engine.db.dialect import dialect_insert
 from notifications import config
 from notifications._rows import Notice, delivery_key, insert_new, make_row
-from notifications._sql import dialect_insert
 from notifications.config import configure
 from notifications.digest import next_digest_at
 from notifications.preferences import preferences_for
@@ -48,7 +48,7 @@ def notify_complainant(session: Session, *, complaint_id: int, template: str, co
     (when one is configured) to their phone. The template also gets ``tracking_no`` and
     ``complainant_name``. Returns the rows written (0 when this key was queued before)."""
     _check_key(key)
-    complaint = session.get(Complaint, complaint_id)
+    complaint = get_complaint(session, complaint_id)
     if complaint is None:
         raise LookupError(f"complaint {complaint_id} not found")
     values = {**_with_agency_names(session, context), "complainant_name": complaint.complainant_name,
@@ -119,10 +119,9 @@ def _with_agency_names(session: Session, context: Mapping[str, Any]) -> dict[str
     values = dict(context)
     codes = {k: v for k, v in values.items() if (k == "agency" or k.endswith("_agency")) and isinstance(v, str)}
     if codes:
-        found = session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(set(codes.values()))))
-        names: dict[str, str] = {code: name for code, name in found}
+        found = agencies_by_code(session, codes.values())
         for k, code in codes.items():
-            values.setdefault(f"{k}_name", names.get(code, code))
+            values.setdefault(f"{k}_name", found[code].name if code in found else code)
     return values
 
 

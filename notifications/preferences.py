@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifications._sql import dialect_insert
+from engine.db.dialect import dialect_insert
 from notifications.tables import NotificationPreference
 from notifications.vocab import USER_CHANNELS, ChannelName
 

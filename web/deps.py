@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from agencies.repository import get_user
-from agencies.tables import User
-from agencies.users import actor_for
+from agencies.tables import Agency, User
 from complaintflow.wiring import Product
 from engine.runner import Actor
 from web.errors import Unauthorized
@@ -36,8 +35,11 @@ async def get_product(request: Request) -> Product:  # async: no thread hop for 
 ProductDep = Annotated[Product, Depends(get_product)]
 
 
-def get_session(product: ProductDep) -> Iterator[Session]:
-    """A session for reading; writes go through the service functions' own units of work."""
+async def get_session(product: ProductDep) -> AsyncIterator[Session]:
+    """A session for reading; writes go through the service functions' own units of work.
+
+    Async, so opening and closing it takes no thread hops: it touches the database only when the
+    (threaded) endpoint first queries, and closing hands its connection back to the pool."""
     with product.reader() as uow:
         yield uow.session
 
@@ -46,8 +48,19 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @dataclass(frozen=True)
+class SignedInUser:
+    """The columns of ``users`` a request needs, read without building an ORM object."""
+
+    id: int
+    username: str
+    display_name: str
+    agency_id: int | None
+    roles: tuple[str, ...]  # in the order the admin gave them
+
+
+@dataclass(frozen=True)
 class Principal:
-    user: User
+    user: SignedInUser
     actor: Actor
     claims: TokenClaims
 
@@ -56,17 +69,31 @@ class Principal:
         return "admin" in self.user.roles
 
 
+# the user, their agency's code and whether the token was revoked: one round trip per request
+_PRINCIPAL = (
+    select(User.id, User.username, User.display_name, User.agency_id, User.roles, User.active, Agency.code,
+           exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"))
+    .outerjoin(Agency, Agency.id == User.agency_id)
+    .where(User.username == bindparam("username"))
+)
+
+
 def current_principal(product: ProductDep, session: SessionDep,
                       token: Annotated[str | None, Depends(oauth2)]) -> Principal:
     if not token:
         raise Unauthorized("未登录 / not authenticated")
     claims = read_token(token, product.settings.complaintflow_secret_key, product.clock.now())
-    if claims is None or session.get(RevokedToken, claims.jti) is not None:
+    if claims is None:
         raise Unauthorized("令牌无效或已过期 / invalid or expired token")
-    user = get_user(session, claims.username)
-    if user is None or not user.active:
+    row = session.connection().execute(_PRINCIPAL, {"username": claims.username, "jti": claims.jti}).first()
+    # end the read transaction: a write endpoint then holds one pooled connection, not two
+    session.rollback()
+    if row is not None and row.revoked:
+        raise Unauthorized("令牌无效或已过期 / invalid or expired token")
+    if row is None or not row.active:
         raise Unauthorized("用户不可用 / user disabled")
-    return Principal(user, actor_for(session, user), claims)
+    user = SignedInUser(row.id, row.username, row.display_name, row.agency_id, tuple(row.roles))
+    return Principal(user, Actor(user.username, row.code, frozenset(user.roles)), claims)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

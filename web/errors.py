@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, InvalidWorkflow, NotFound, ScriptError
@@ -96,6 +96,12 @@ def install(app: FastAPI) -> None:
     async def integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
         # a concurrent insert of the same key, or a constraint the validation missed: nothing was stored
         return _json(409, "与已有数据冲突 / conflicts with existing data")
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:  # the server dropped the connection: nothing was stored
+            return _json(503, "数据库连接中断，请重试 / database connection lost, please retry", {"Retry-After": "1"})
+        return await unexpected(request, exc)
 
     @app.exception_handler(DataError)
     async def data_error(_request: Request, exc: DataError) -> JSONResponse:

@@ -100,6 +100,12 @@ class SubmittedOut(Model):
     process_instance_id: int
 
 
+class StaffSubmittedOut(SubmittedOut):
+    """What staff get back: also the tasks the complaint opened (the public form gets no task ids)."""
+
+    next_tasks: list[NextTask]
+
+
 class ComplaintSummary(Model):
     id: int
     tracking_no: str

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -37,15 +38,26 @@ def issue_token(username: str, secret: str, now: datetime) -> tuple[str, TokenCl
 
 def read_token(token: str, secret: str, now: datetime) -> TokenClaims | None:
     """The claims of a valid, unexpired token (checked against the product clock), else ``None``."""
+    signed = _verified(token, secret)
+    if signed is None:
+        return None
+    username, jti, expires = signed
+    expires_at = datetime.fromtimestamp(expires, tz=now.tzinfo)
+    if expires_at <= now:
+        return None
+    return TokenClaims(username, jti, expires_at)
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[str, str, int] | None:
+    """(sub, jti, exp) of a token whose signature checks out. Remembered: a client sends the same token
+    with every request, and verifying it cost more than the database look-up that follows."""
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"verify_exp": False, "verify_iat": False,
                                                                               "require": ["sub", "jti", "exp"]})
     except jwt.PyJWTError:
         return None
-    expires_at = datetime.fromtimestamp(payload["exp"], tz=now.tzinfo)
-    if expires_at <= now:
-        return None
-    return TokenClaims(str(payload["sub"]), str(payload["jti"]), expires_at)
+    return str(payload["sub"]), str(payload["jti"]), int(payload["exp"])
 
 
 class RateLimiter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -73,6 +74,13 @@ class SpecBundle:
 
     def task(self, process_id: str, name: str) -> TaskDefinition | None:
         return self.tasks.get((process_id, name))
+
+    @cached_property
+    def resumable_top_spec(self) -> BpmnProcessSpec:
+        """The top spec that stored instances of this version are restored onto (shared by all)."""
+        from engine.serialization import resumable_top_spec
+
+        return resumable_top_spec(self.top_spec)
 
 
 def _properties(node: etree._Element) -> dict[str, str]:

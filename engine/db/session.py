@@ -37,7 +37,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # no pre-ping: it costs a round trip per checkout. A connection the server dropped fails its
+    # request instead (rolled back; the API answers 503, retry) and SQLAlchemy then replaces every
+    # pooled connection made before the failure.
+    return create_engine(url, pool_recycle=3600, **kwargs)
+
+
+def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current transaction, for lookups one transition
+    repeats (an agency by code, the complaint). The identity map would not do: it holds an object only
+    while something else references it, and it answers only primary-key ``get``s."""
+    transaction = session.get_transaction()
+    memo: tuple[Any, dict[str, dict[Any, Any]]] | None = session.info.get("transaction_memo")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        session.info["transaction_memo"] = memo
+    return memo[1].setdefault(name, {})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -45,5 +60,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for reading only (API GETs, the inbox): on SQLite they do not block writers."""
-    return sessionmaker(engine.execution_options(readonly=True), expire_on_commit=False, autoflush=False)
+    """Sessions for reading only (API GETs, the inbox): on SQLite they do not block writers.
+
+    On PostgreSQL they run in autocommit: under READ COMMITTED each statement takes its own snapshot
+    anyway, so a transaction around reads adds only the BEGIN and ROLLBACK round trips."""
+    options: dict[str, Any] = {"readonly": True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False, autoflush=False)

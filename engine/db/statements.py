@@ -15,12 +15,17 @@ _instances = ProcessInstance.__table__
 _steps = DeadlineStep.__table__
 _audit = AuditEvent.__table__
 
-TASK_BY_ID = select(_tasks).where(_tasks.c.id == bindparam("task_id"))
-
 INSTANCE_BY_ID = select(
     _instances.c.id, _instances.c.spec_version_id, _instances.c.status, _instances.c.version,
     _instances.c.complaint_id, _instances.c.state,
 ).where(_instances.c.id == bindparam("instance_id"))
+
+# a completion reads its task and the task's instance in one round trip (instance columns prefixed i_)
+TASK_AND_INSTANCE = (
+    select(_tasks, *(column.label(f"i_{column.name}") for column in INSTANCE_BY_ID.selected_columns))
+    .join_from(_tasks, _instances, _instances.c.id == _tasks.c.instance_id)
+    .where(_tasks.c.id == bindparam("task_id"))
+)
 
 INSERT_INSTANCE = insert(_instances).returning(_instances.c.id)
 

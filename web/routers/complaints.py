@@ -12,7 +12,7 @@ from complaintflow import services
 from web import queries
 from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser
 from web.errors import TooManyRequests
-from web.schemas import ComplaintDetail, ComplaintPage, EventOut, PublicStatus, SubmittedOut
+from web.schemas import ComplaintDetail, ComplaintPage, EventOut, PublicStatus, StaffSubmittedOut, SubmittedOut
 from web.security import RateLimiter
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
@@ -37,10 +37,12 @@ def _submitted(submitted: services.Submitted) -> SubmittedOut:
                         process_instance_id=submitted.process_instance_id)
 
 
-@router.post("/complaints", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut)
-def create_complaint(body: ComplaintBody, principal: StaffUser, product: ProductDep) -> SubmittedOut:
-    """Register a complaint for your agency (or ``received_by``) and start its workflow."""
-    return _submitted(services.submit(product, body, principal.actor))
+@router.post("/complaints", status_code=status.HTTP_201_CREATED, response_model=StaffSubmittedOut)
+def create_complaint(body: ComplaintBody, principal: StaffUser, product: ProductDep) -> StaffSubmittedOut:
+    """Register a complaint for your agency (or ``received_by``) and start its workflow; answers the tasks it
+    opened."""
+    submitted = services.submit(product, body, principal.actor)
+    return StaffSubmittedOut(**_submitted(submitted).model_dump(), next_tasks=submitted.opened_tasks)
 
 
 @router.post("/public/complaints", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,
