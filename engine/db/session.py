@@ -47,7 +47,7 @@ def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
     """A dict that lives as long as the session's current transaction, for lookups one transition
     repeats (an agency by code, the complaint). The identity map would not do: it holds an object only
     while something else references it, and it answers only primary-key ``get``s."""
-    transaction = session.get_transaction()
+    transaction = session.get_transaction() or session.begin()  # what the first query would begin
     memo: tuple[Any, dict[str, dict[Any, Any]]] | None = session.info.get("transaction_memo")
     if memo is None or memo[0] is not transaction:
         memo = (transaction, {})
