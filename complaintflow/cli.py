@@ -18,10 +18,12 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 workflows_app = typer.Typer(help="BPMN 流程 / workflows", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历 / working-day calendar", no_args_is_help=True)
 rules_app = typer.Typer(help="期限规则 / deadline rules", no_args_is_help=True)
+templates_app = typer.Typer(help="通知模板 / notice templates", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(rules_app, name="rules")
+app.add_typer(templates_app, name="templates")
 
 REFERENCE_WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
@@ -296,9 +298,31 @@ def import_complaints(
         raise typer.Exit(1)
 
 
+def _template_problems(override_dir: str | None) -> list[str]:
+    from notifications.rendering import check_templates
+
+    return check_templates(override_dir)
+
+
+@templates_app.command("check")
+def templates_check(
+    directory: Annotated[Path | None, typer.Argument(help="override directory (default: COMPLAINTFLOW_TEMPLATES_DIR)")]
+    = None,
+) -> None:
+    """Render every notice template with a sample, overrides included: run it before an override goes live."""
+    override_dir = str(directory) if directory is not None else get_settings().complaintflow_templates_dir
+    problems = _template_problems(override_dir)
+    for problem in problems:
+        typer.echo(f"错误 / error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"模板可用 / templates ok ({override_dir or 'built-in'})")
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the web server with the scheduler."""
+    """Run the web server with the scheduler; refuses to start while an override template is broken
+    (a notice that cannot render rolls back the transition that sends it)."""
     import uvicorn
 
     from engine.db.migrate import upgrade
@@ -306,6 +330,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     settings = get_settings()
     settings.check_production_secrets()
+    problems = _template_problems(settings.complaintflow_templates_dir)
+    if problems:
+        _fail("\n".join(f"错误 / error: COMPLAINTFLOW_TEMPLATES_DIR: {p}" for p in problems))
     upgrade(settings.database_url)
     uvicorn.run(create_app(settings, with_scheduler=True), host=host, port=port)
 

@@ -23,6 +23,7 @@ from agencies import passwords
 from complaintflow.schema import load_metadata
 from engine.db.migrate import upgrade
 from engine.db.session import make_engine, make_session_factory
+from tests.workflows.scenario import Scenario
 
 PG_ADMIN_URL = os.environ.get("COMPLAINTFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Argon2 with production parameters costs ~0.2 s per hash; seeding 13 demo users per test would
@@ -107,3 +108,11 @@ def pg_session_factory(request: pytest.FixtureRequest) -> Iterator[sessionmaker[
     engine = make_engine(url)
     yield make_session_factory(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def s(database_url: str) -> Iterator[Scenario]:
+    """The product over a seeded database (demo agencies, reference workflows) of each backend."""
+    scenario = Scenario(database_url).seed()
+    yield scenario
+    scenario.close()

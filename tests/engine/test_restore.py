@@ -3,21 +3,11 @@ instance's; and the per-transaction memo of agencies and complaints."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import event, update
 
 from agencies.repository import agencies_by_code, get_complaint
 from agencies.tables import Agency
 from tests.workflows.scenario import Scenario
-
-
-@pytest.fixture
-def s(database_url: str) -> Iterator[Scenario]:
-    scenario = Scenario(database_url).seed()
-    yield scenario
-    scenario.close()
 
 
 def test_restored_instances_share_the_wired_spec_and_new_ones_start_clean(s: Scenario) -> None:

@@ -6,7 +6,6 @@ Each path restarts the engine (new objects over the same database) in its middle
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,13 +17,6 @@ NO_AGREEMENT = {"outcome": "no_agreement", "summary": "商家拒绝", "violation
 VIOLATION = {"outcome": "agreement", "summary": "达成一致", "agreement_text": "退款", "violation_found": True,
              "violation_description": "销售不合格空调"}
 CASE_NO = re.compile(r"^太市监诉转案〔2026〕\d+号$")
-
-
-@pytest.fixture
-def s(database_url: str) -> Iterator[Scenario]:
-    scenario = Scenario(database_url).seed()
-    yield scenario
-    scenario.close()
 
 
 def finish_close_and_follow_up(s: Scenario, complaint, agency: str = "th-amr") -> None:  # type: ignore[no-untyped-def]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from complaintflow.jobs import run_sweep
@@ -14,13 +12,6 @@ from engine.db.tables import AuditEvent
 from engine.scheduler import start_scheduler
 from notifications.tables import OutboxMessage
 from tests.workflows.scenario import Scenario
-
-
-@pytest.fixture
-def s(database_url: str) -> Iterator[Scenario]:
-    scenario = Scenario(database_url).seed()
-    yield scenario
-    scenario.close()
 
 
 def run_scheduler_once(s: Scenario) -> None:
