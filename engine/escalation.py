@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI
+from engine.db.dialect import skip_locked
 from engine.db.tables import AuditEvent, DeadlineStep, OpenTask
 from engine.uow import UnitOfWork
 from engine.workdays import WorkdayCalendar
@@ -105,10 +106,9 @@ def sweep_steps(session_factory: sessionmaker[Session], handler: StepHandler, no
     while True:
         with UnitOfWork(session_factory) as uow:
             session = uow.session
-            steps = session.scalars(
+            steps = session.scalars(skip_locked(session, (
                 select(DeadlineStep).where(DeadlineStep.done_at.is_(None), DeadlineStep.fire_at <= now)
-                .order_by(DeadlineStep.fire_at, DeadlineStep.id).limit(batch)
-                .with_for_update(skip_locked=True)).all()
+                .order_by(DeadlineStep.fire_at, DeadlineStep.id).limit(batch)))).all()
             if not steps:
                 return report
             tasks = {t.id: t for t in session.scalars(

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.db.dialect import skip_locked
 from engine.db.tables import PendingTimer
 from engine.errors import Conflict, EngineError
 from engine.runner import Runner
@@ -35,9 +36,9 @@ def fire_due_timers(session_factory: sessionmaker[Session], runner: Runner, now:
             .order_by(PendingTimer.fire_at).limit(limit)).all()
     for instance_id in dict.fromkeys(due):  # once per instance, oldest timer first
         with UnitOfWork(session_factory) as uow:
-            claimed = uow.session.scalars(
+            claimed = uow.session.scalars(skip_locked(uow.session, (
                 select(PendingTimer.id).where(PendingTimer.instance_id == instance_id, PendingTimer.fire_at < now)
-                .with_for_update(skip_locked=True)).all()
+            ))).all()
             if not claimed:
                 continue  # another process has it
             try:

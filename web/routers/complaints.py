@@ -31,10 +31,10 @@ def _limit(request: Request, name: str, message: str) -> None:
     limiter.hit(key)
 
 
-def _submitted(submitted: services.Submitted) -> SubmittedOut:
-    return SubmittedOut(id=submitted.complaint.id, tracking_no=submitted.complaint.tracking_no,
-                        tracking_code=submitted.tracking_code, status=submitted.complaint.status,
-                        process_instance_id=submitted.process_instance_id)
+def _submitted(submitted: services.Submitted) -> dict[str, Any]:
+    return {"id": submitted.complaint.id, "tracking_no": submitted.complaint.tracking_no,
+            "tracking_code": submitted.tracking_code, "status": submitted.complaint.status,
+            "process_instance_id": submitted.process_instance_id}
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED, response_model=StaffSubmittedOut)
@@ -42,7 +42,7 @@ def create_complaint(body: ComplaintBody, principal: StaffUser, product: Product
     """Register a complaint for your agency (or ``received_by``) and start its workflow; answers the tasks it
     opened."""
     submitted = services.submit(product, body, principal.actor)
-    return StaffSubmittedOut(**_submitted(submitted).model_dump(), next_tasks=submitted.opened_tasks)
+    return StaffSubmittedOut(**_submitted(submitted), next_tasks=submitted.opened_tasks)
 
 
 @router.post("/public/complaints", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,
@@ -50,7 +50,7 @@ def create_complaint(body: ComplaintBody, principal: StaffUser, product: Product
 def create_public_complaint(body: ComplaintBody, request: Request, product: ProductDep) -> SubmittedOut:
     """The public form: routed to the competent regulator by the business's region; keep the tracking code."""
     _limit(request, "public_intake", "提交过于频繁 / too many submissions from this address")
-    return _submitted(services.submit(product, body, None))
+    return SubmittedOut(**_submitted(services.submit(product, body, None)))
 
 
 @router.get("/complaints", response_model=ComplaintPage)
