@@ -85,3 +85,9 @@ def ancestors(code: str) -> tuple[str, ...]:
 def is_region_name(name: str) -> bool:
     """Whether ``name`` is (or was) the name of a region, e.g. 太和县 — used to mask addresses."""
     return name in _load()[1]
+
+
+def preload() -> None:
+    """Read the list now, at start-up: stdnum parses it on first use (0.1 s), and the first requests
+    would otherwise each parse it at once, in every request thread."""
+    _load()

@@ -41,7 +41,8 @@ def _filtered(query: InboxQuery, now: datetime) -> Select[tuple[OpenTask]]:
 
 
 def inbox(session: Session, query: InboxQuery, now: datetime) -> list[OpenTask]:
-    """Tasks due first; tasks without a deadline last; ties by age (served by ix_open_tasks_agency_due)."""
+    """Tasks due first; tasks without a deadline last; ties by age. Read in the order of
+    ix_open_tasks_agency_order, or of ix_open_tasks_agency_assignee_order for one assignee."""
     statement = (_filtered(query, now)
                  .order_by(nulls_last(OpenTask.due_at.asc()), OpenTask.created_at, OpenTask.id)
                  .limit(query.limit).offset(query.offset))

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, create_engine, func, insert, inspect, select, text
 
 from complaintflow.schema import load_metadata
+from engine.clock import SHANGHAI
+from engine.db.migrate import upgrade
+from engine.db.session import make_engine
+from engine.db.tables import OpenTask, ProcessInstance, SpecVersion
+from tests.conftest import BACKENDS, PG_ADMIN_URL
 
 
 def test_migrated_schema_matches_the_tables(db_engine: Engine) -> None:
@@ -15,3 +26,49 @@ def test_migrated_schema_matches_the_tables(db_engine: Engine) -> None:
     with db_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
     assert diff == []
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of each backend with no schema at all, to migrate step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'steps.db'}"
+        return
+    name = f"cf_steps_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_inbox_indexes_migration_keeps_the_task_index(empty_database_url: str) -> None:
+    """0002 replaces the task index's indexes; on SQLite that copies the table, which must keep its rows."""
+    upgrade(empty_database_url, "0001")
+    now = datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            version_id = conn.execute(insert(SpecVersion).values(
+                key="k", version=1, filename="k.bpmn", bpmn_xml="", sha256="0" * 64, spec_json="{}", top_spec="k",
+                start_messages=[], meta={}, uploaded_at=now).returning(SpecVersion.id)).scalar_one()
+            instance_id = conn.execute(insert(ProcessInstance).values(
+                spec_version_id=version_id, status="running", state="", version=1, created_at=now,
+                updated_at=now).returning(ProcessInstance.id)).scalar_one()
+            conn.execute(insert(OpenTask).values(
+                id="00000001-0000-4000-8000-000000000000", instance_id=instance_id, complaint_id=None,
+                task_name="review", title="受理审查", process_id="p", lane="liaison", agency_code="a",
+                assignee=None, deadline_rule=None, due_at=now, provisional=False, deadline_extended=False,
+                created_at=now))
+        upgrade(empty_database_url)
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(OpenTask)) == 1
+            names = {index["name"] for index in inspect(conn).get_indexes("open_tasks")}
+        assert {"ix_open_tasks_agency_order", "ix_open_tasks_agency_assignee_order"} <= names
+        assert not names & {"ix_open_tasks_agency_due", "ix_open_tasks_assignee_due"}
+    finally:
+        engine.dispose()

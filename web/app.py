@@ -9,6 +9,7 @@ import anyio
 from anyio import to_thread
 from fastapi import FastAPI
 
+from agencies import regions
 from complaintflow.settings import Settings, get_settings
 from complaintflow.wiring import Product, build_product
 from engine.clock import Clock
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         # Python holding the GIL, and more threads only add switching (bench/load.py: 40 threads gave
         # 0.8× the throughput of 1–4)
         to_thread.current_default_thread_limiter().total_tokens = settings.complaintflow_worker_threads
+        regions.preload()
         if with_scheduler:
             from complaintflow.jobs import dispatch_notices, release_daily_digests, run_sweep
             from engine.scheduler import start_scheduler

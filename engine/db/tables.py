@@ -63,12 +63,17 @@ class ProcessInstance(Base):
 
 
 class OpenTask(Base):
-    """The task index: one row per READY human task, written with the state that made it."""
+    """The task index: one row per READY human task, written with the state that made it.
+
+    Its two indexes hold the inbox's whole order (engine/inbox.py), so a page of an agency's tasks,
+    all of them or one liaison's, is read in index order and stops after the page, whatever the
+    agency's backlog; with the deadline alone, 1M open tasks cost a sort of each agency's backlog,
+    or a bitmap join of two indexes for "assigned to me"."""
 
     __tablename__ = "open_tasks"
     __table_args__ = (
-        Index("ix_open_tasks_agency_due", "agency_code", "due_at"),
-        Index("ix_open_tasks_assignee_due", "assignee", "due_at"),
+        Index("ix_open_tasks_agency_order", "agency_code", "due_at", "created_at", "id"),
+        Index("ix_open_tasks_agency_assignee_order", "agency_code", "assignee", "due_at", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
