@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -27,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import psutil
 from sqlalchemy import func, select
 
 from bench._db import scratch_database
+from bench._server import ROOT, servers
 from bench.lifecycle import bare_spiff
 from engine.db.session import make_session_factory
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
@@ -41,7 +40,6 @@ from engine.runtime import ready_human_tasks
 from engine.specs import SpecCache
 from tests.workflows.scenario import complaint_body
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "load-test-password"
 PATH = [("review", {"decision": "accept"}), ("arrange_mediation", {"mediator": "self"}),
         ("mediate", {"outcome": "agreement", "summary": "达成一致", "agreement_text": "退款",
@@ -51,12 +49,6 @@ TARGET, REFERENCE_LIMIT = 200, 1130  # DESIGN §8: HTTP completions/s, and the l
 CALIBRATION_INSTANCES = 150
 TRANSITIONS = ("instance.started", "task.completed", "message.received", "timers.fired", "timers.recomputed",
                "instance.migrated")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Stats:
@@ -182,23 +174,11 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": url, "COMPLAINTFLOW_DEMO_PASSWORD": PASSWORD}
         subprocess.run([sys.executable, "-m", "complaintflow.cli", "seed", "--demo"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
-        ports = [free_port() for _ in range(args.servers)]
-        servers = [subprocess.Popen([sys.executable, "-m", "complaintflow.cli", "serve", "--port", str(port)],
-                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                   for port in ports]
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        try:
-            for url_ in urls:
-                for _ in range(100):
-                    try:
-                        if httpx.get(f"{url_}/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)
-            peaks = [0] * len(servers)
+        with servers(env, args.servers) as (urls, processes):
+            peaks = [0] * len(processes)
             stop = threading.Event()
-            processes = [psutil.Process(s.pid) for s in servers]
-            sampler = threading.Thread(target=sample_rss, args=(processes, peaks, stop))
+            watched = [psutil.Process(p.pid) for p in processes]
+            sampler = threading.Thread(target=sample_rss, args=(watched, peaks, stop))
             sampler.start()
             stats = Stats()
             cpu_used: list[float] = []
@@ -211,13 +191,13 @@ def main() -> None:
                 try:
                     headers = await asyncio.gather(*(sign_in(http, urls[i % len(urls)], stats)
                                                      for i, http in enumerate(sessions)))
-                    cpu_before = cpu_seconds(processes)
+                    cpu_before = cpu_seconds(watched)
                     started = time.perf_counter()
                     deadline = time.monotonic() + args.seconds
                     await asyncio.gather(*(client_loop(i, http, headers[i], urls, deadline, stats)
                                            for i, http in enumerate(sessions)))
                     elapsed = time.perf_counter() - started
-                    cpu_used.append(cpu_seconds(processes) - cpu_before)
+                    cpu_used.append(cpu_seconds(watched) - cpu_before)
                     return elapsed
                 finally:
                     for http in sessions:
@@ -226,10 +206,6 @@ def main() -> None:
             elapsed = asyncio.run(run_all())
             stop.set()
             sampler.join()
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(30)
         checked = consistency(engine)
     summary = {
         "clients": args.clients, "servers": args.servers, "seconds": round(elapsed, 1),
