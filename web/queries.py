@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from agencies.masking import mask_phone
@@ -15,7 +15,8 @@ from engine.db.tables import AuditEvent, OpenTask
 from engine.errors import NotFound
 
 
-def task_out(task: OpenTask, now: datetime) -> dict[str, Any]:
+def task_out(task: OpenTask | Row[Any], now: datetime) -> dict[str, Any]:
+    """A task for the API, from the ORM object or a row of ``open_tasks``."""
     return {
         "id": task.id, "instance_id": task.instance_id, "complaint_id": task.complaint_id,
         "task_name": task.task_name, "title": task.title, "process_id": task.process_id, "lane": task.lane,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, nulls_last, text
+from sqlalchemy import insert, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI
 from engine.db.tables import OpenTask, ProcessInstance, SpecVersion
-from engine.inbox import InboxQuery, _filtered, inbox
+from engine.inbox import InboxQuery, inbox, inbox_page, inbox_statement
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)
 
@@ -42,9 +42,8 @@ def test_postgresql_reads_an_inbox_page_without_sorting(pg_session_factory: sess
     with pg_session_factory() as session:
         _seed(session, 2000)
         session.execute(text("ANALYZE open_tasks"))
-        statement = (_filtered(query, NOW).order_by(nulls_last(OpenTask.due_at.asc()), OpenTask.created_at,
-                                                    OpenTask.id).limit(50))
-        sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        sql = str(inbox_statement(query, NOW).compile(dialect=postgresql.dialect(),
+                                                      compile_kwargs={"literal_binds": True}))
         session.execute(text("SET LOCAL enable_sort = off"))  # a plan that must sort is then priced out
         plan = "\n".join(session.execute(text(f"EXPLAIN {sql}")).scalars())
     assert "Sort" not in plan, plan
@@ -62,3 +61,14 @@ def test_inbox_page_order_and_filters(session_factory: sessionmaker[Session]) ->
     assert [t.id for t in everything] == [t.id for t in expected] and len(everything) == 150
     assert {t.assignee for t in mine} == {"li"} and len(mine) == 50
     assert {t.assignee for t in unassigned} == {None} and len(unassigned) == 50
+
+
+@pytest.mark.parametrize(("limit", "offset", "page"), [(50, 0, 50), (200, 0, 150), (50, 140, 10), (50, 150, 0),
+                                                       (50, 500, 0)])
+def test_inbox_page_total_with_or_without_counting(session_factory: sessionmaker[Session], limit: int, offset: int,
+                                                   page: int) -> None:
+    """A short page tells the total itself; a full page or one past the end asks the database."""
+    with session_factory() as session:
+        _seed(session, 600)
+        rows, total = inbox_page(session, InboxQuery(agency_code="agency-1", limit=limit, offset=offset), NOW)
+    assert (len(rows), total) == (page, 150)

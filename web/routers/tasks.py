@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 
 from complaintflow import services
-from engine.inbox import InboxQuery, inbox, inbox_count
+from engine.inbox import InboxQuery, inbox_page
 from engine.runtime import find_task
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser
@@ -21,13 +21,14 @@ def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
                assignee: Literal["me", "unassigned"] | None = None, overdue: bool | None = None,
                complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
-               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> TaskPage:
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
     """Your agency's open tasks, the soonest deadline first."""
     now = product.clock.now()
     query = InboxQuery(agency_code=principal.actor.agency_code or "", username=principal.user.username,
                        assignee=assignee, overdue=overdue, complaint_id=complaint_id, limit=limit, offset=offset)
-    return TaskPage(items=[TaskOut(**queries.task_out(t, now)) for t in inbox(session, query, now)],
-                    total=inbox_count(session, query, now))
+    items, total = inbox_page(session, query, now)
+    # plain dicts: the response model validates them once (a TaskOut each would be validated twice)
+    return {"items": [queries.task_out(task, now) for task in items], "total": total}
 
 
 @router.get("/{task_id}", response_model=TaskDetail)
