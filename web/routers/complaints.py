@@ -12,6 +12,7 @@ from complaintflow import services
 from web import queries
 from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser
 from web.errors import TooManyRequests
+from web.responses import answer
 from web.schemas import ComplaintDetail, ComplaintPage, EventOut, PublicStatus, StaffSubmittedOut, SubmittedOut
 from web.security import RateLimiter
 
@@ -38,11 +39,12 @@ def _submitted(submitted: services.Submitted) -> dict[str, Any]:
 
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED, response_model=StaffSubmittedOut)
-def create_complaint(body: ComplaintBody, principal: StaffUser, product: ProductDep) -> StaffSubmittedOut:
+def create_complaint(body: ComplaintBody, principal: StaffUser, product: ProductDep) -> Any:
     """Register a complaint for your agency (or ``received_by``) and start its workflow; answers the tasks it
     opened."""
     submitted = services.submit(product, body, principal.actor)
-    return StaffSubmittedOut(**_submitted(submitted), next_tasks=submitted.opened_tasks)
+    return answer(StaffSubmittedOut, {**_submitted(submitted), "next_tasks": submitted.opened_tasks},
+                  status.HTTP_201_CREATED)
 
 
 @router.post("/public/complaints", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,

@@ -11,6 +11,7 @@ from engine.inbox import InboxQuery, inbox_page
 from engine.runtime import find_task
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser
+from web.responses import answer
 from web.schemas import AssignIn, CompleteIn, CompletionOut, ReasonIn, TaskDetail, TaskOut, TaskPage
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -27,8 +28,7 @@ def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
     query = InboxQuery(agency_code=principal.actor.agency_code or "", username=principal.user.username,
                        assignee=assignee, overdue=overdue, complaint_id=complaint_id, limit=limit, offset=offset)
     items, total = inbox_page(session, query, now)
-    # plain dicts: the response model validates them once (a TaskOut each would be validated twice)
-    return {"items": [queries.task_out(task, now) for task in items], "total": total}
+    return answer(TaskPage, {"items": [queries.task_out(task, now) for task in items], "total": total})
 
 
 @router.get("/{task_id}", response_model=TaskDetail)
@@ -71,8 +71,8 @@ def assign(task_id: str, body: AssignIn, principal: StaffUser, product: ProductD
 def complete(task_id: str, body: CompleteIn, principal: StaffUser, product: ProductDep) -> Any:
     """Validate the data against the task's form and advance the workflow; answers the tasks it opened."""
     result = services.complete_task(product, task_id, body.data, principal.actor)
-    return {"instance_id": result.instance_id, "instance_status": result.instance_status,
-            "next_tasks": result.next_tasks}
+    return answer(CompletionOut, {"instance_id": result.instance_id, "instance_status": result.instance_status,
+                                  "next_tasks": result.next_tasks})
 
 
 @router.post("/{task_id}/suspend", response_model=TaskOut)
