@@ -16,8 +16,9 @@ from complaintflow.schema import load_metadata
 from engine.clock import SHANGHAI
 from engine.db.migrate import upgrade
 from engine.db.session import make_engine
-from engine.db.tables import OpenTask, ProcessInstance, SpecVersion
+from engine.db.tables import OpenTask
 from tests.conftest import BACKENDS, PG_ADMIN_URL
+from tests.rows import placeholder_instance
 
 
 def test_migrated_schema_matches_the_tables(db_engine: Engine) -> None:
@@ -53,12 +54,7 @@ def test_inbox_indexes_migration_keeps_the_task_index(empty_database_url: str) -
     engine = make_engine(empty_database_url)
     try:
         with engine.begin() as conn:
-            version_id = conn.execute(insert(SpecVersion).values(
-                key="k", version=1, filename="k.bpmn", bpmn_xml="", sha256="0" * 64, spec_json="{}", top_spec="k",
-                start_messages=[], meta={}, uploaded_at=now).returning(SpecVersion.id)).scalar_one()
-            instance_id = conn.execute(insert(ProcessInstance).values(
-                spec_version_id=version_id, status="running", state="", version=1, created_at=now,
-                updated_at=now).returning(ProcessInstance.id)).scalar_one()
+            instance_id = placeholder_instance(conn, now)
             conn.execute(insert(OpenTask).values(
                 id="00000001-0000-4000-8000-000000000000", instance_id=instance_id, complaint_id=None,
                 task_name="review", title="受理审查", process_id="p", lane="liaison", agency_code="a",

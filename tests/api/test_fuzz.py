@@ -7,24 +7,17 @@ Run by hand with the same command as here (see README), e.g.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench._server import ROOT, servers
+
 PASSWORD = "fuzz-password-123"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -33,23 +26,8 @@ def server(database_url: str) -> Iterator[str]:
     seeded = subprocess.run([sys.executable, "-m", "complaintflow.cli", "seed", "--demo"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert seeded.returncode == 0, seeded.stderr
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "complaintflow.cli", "serve", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):  # wait for start-up (polling the health check, bounded)
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(20)
+    with servers(env) as (urls, _processes):
+        yield urls[0]
 
 
 def token(url: str, username: str) -> str:

@@ -12,11 +12,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI
-from engine.db.tables import AuditEvent, DeadlineStep, OpenTask, ProcessInstance, SpecVersion
+from engine.db.tables import AuditEvent, DeadlineStep, OpenTask
 from engine.escalation import sweep_steps
 from engine.suspension import resume, suspend
 from tests.engine.conftest import LIAISON, EngineEnv
 from tests.engine.test_runner import TWO_STEPS, open_tasks, start
+from tests.rows import placeholder_instance
 
 
 def at(text: str) -> datetime:
@@ -97,12 +98,7 @@ def test_completed_tasks_leave_the_ladder(env: EngineEnv) -> None:
 
 def seed_due_steps(session_factory: sessionmaker[Session], count: int, now: datetime) -> None:
     with session_factory() as session:
-        version_id = session.execute(insert(SpecVersion).values(
-            key="k", version=1, filename="f", bpmn_xml="", sha256="0" * 64, spec_json="{}", top_spec="k",
-            start_messages=[], meta={}, uploaded_at=now).returning(SpecVersion.id)).scalar_one()
-        instance_id = session.execute(insert(ProcessInstance).values(
-            spec_version_id=version_id, status="running", state="", version=1, created_at=now, updated_at=now)
-            .returning(ProcessInstance.id)).scalar_one()
+        instance_id = placeholder_instance(session, now)
         due = now - timedelta(days=1)
         session.execute(insert(OpenTask), [
             {"id": f"task-{i:05d}", "instance_id": instance_id, "task_name": "t", "title": "t", "process_id": "p",

@@ -10,19 +10,15 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI
-from engine.db.tables import OpenTask, ProcessInstance, SpecVersion
+from engine.db.tables import OpenTask
 from engine.inbox import InboxQuery, inbox, inbox_page, inbox_statement
+from tests.rows import placeholder_instance
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)
 
 
 def _seed(session: Session, count: int) -> None:
-    version_id = session.execute(insert(SpecVersion).values(
-        key="k", version=1, filename="k.bpmn", bpmn_xml="", sha256="0" * 64, spec_json="{}", top_spec="k",
-        start_messages=[], meta={}, uploaded_at=NOW).returning(SpecVersion.id)).scalar_one()
-    instance_id = session.execute(insert(ProcessInstance).values(
-        spec_version_id=version_id, status="running", state="", version=1, created_at=NOW,
-        updated_at=NOW).returning(ProcessInstance.id)).scalar_one()
+    instance_id = placeholder_instance(session, NOW)
     session.execute(insert(OpenTask), [{
         "id": f"{i:08d}-0000-4000-8000-000000000000", "instance_id": instance_id, "complaint_id": None,
         "task_name": "review", "title": "受理审查", "process_id": "p", "lane": "liaison",
