@@ -1,0 +1,12 @@
+# Sourced by test.sh and bench.sh: the venv with the test extras, and the local PostgreSQL server up.
+python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+
+# PostgreSQL: install it if the machine lacks it, start it if it is down.
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+fi
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+fi
+for _ in $(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
