@@ -232,7 +232,7 @@ def main() -> None:
           f"statuses {summary['statuses']}; peak RSS {summary['peak_rss_mb']} MB; "
           f"consistency problems: {checked['problem_count']} in {checked['instances']} instances")
     print(f"this machine's limit (bare SpiffWorkflow + JSON save/load): {limit:.0f} completions/s, "
-          f"{limit / REFERENCE_LIMIT:.2f}x DESIGN §8's reference machine; the 200/s target scaled to it: "
+          f"{limit / REFERENCE_LIMIT:.2f}x DESIGN §8's reference machine; the {TARGET}/s target scaled to it: "
           f"{summary['target_scaled_to_machine']:.0f}/s")
     print(json.dumps(summary, indent=2, default=str))
     if args.json:
