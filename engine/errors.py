@@ -7,7 +7,8 @@
     ├── InvalidInput             (form data, complaint body, … with field errors → 422)
     ├── InvalidWorkflow          (a BPMN file fails validation; errors name the element → 400)
     └── ScriptError              (a sandboxed expression failed or was refused)
-        └── ScriptTimeout
+        └── ScriptLimitExceeded  (a sandbox bound stopped it: size, work, memory …)
+            └── ScriptTimeout    (… or time)
 """
 
 from __future__ import annotations
@@ -69,5 +70,11 @@ class ScriptError(EngineError):
     pass
 
 
-class ScriptTimeout(ScriptError):
+class ScriptLimitExceeded(ScriptError):
+    """A sandbox bound stopped the script: a result too large, too much data walked, memory, or time.
+
+    Its own type so that callers and tests can tell a bound from an ordinary script error."""
+
+
+class ScriptTimeout(ScriptLimitExceeded):
     pass

@@ -18,6 +18,7 @@ from lxml import etree
 from engine.bpmn.loader import NS, SpecBundle, TaskDefinition, load_bundle
 from engine.bpmn.xml_safety import parse_bpmn_xml
 from engine.errors import InvalidWorkflow, ScriptError, WorkflowIssue
+from engine.forms import extension_issues
 from engine.sandbox import compile_expression, compile_script
 
 ROLES = frozenset({"liaison", "supervisor", "enforcement"})
@@ -102,10 +103,44 @@ def lint(bundle: SpecBundle, root: etree._Element, known_rules: Collection[str] 
                 Draft202012Validator.check_schema(task.form)
             except SchemaError as exc:
                 issue(f"表单不是合法的 JSON Schema / form is not a valid JSON Schema: {exc.message}")
+            for problem in extension_issues(task.form):  # the product's own keywords (engine.forms)
+                issue(problem)
         if task.deadline_rule and known_rules is not None and task.deadline_rule not in known_rules:
             issue(f"未知的期限规则 / unknown deadline rule {task.deadline_rule!r}")
     issues.extend(_missing_di(root))
     return _unique(issues)
+
+
+MAX_LOOP = 100
+"""Most instances of a multi-instance activity and iterations of a loop. The engine creates them in
+one step, outside the script sandbox's bounds: a count taken from data (``10**9``, a huge list)
+would stop the server, so a loop's size must be a number written in the diagram."""
+
+
+def loop_issues(root: etree._Element) -> list[WorkflowIssue]:
+    """Loops whose size is not a literal within ``MAX_LOOP`` (collections from data included)."""
+    issues: list[WorkflowIssue] = []
+
+    def literal(text: str | None) -> int | None:
+        text = (text or "").strip()
+        return int(text) if text.isdigit() else None
+
+    for node in root.xpath("//bpmn:multiInstanceLoopCharacteristics | //bpmn:standardLoopCharacteristics",
+                           namespaces=NS):
+        owner = node.getparent()
+        if etree.QName(node).localname == "standardLoopCharacteristics":
+            size = literal(node.get("loopMaximum"))
+            what = "循环任务须设置不超过 {n} 的 loopMaximum / a loop needs a loopMaximum of at most {n}"
+        else:
+            cardinality = node.find("bpmn:loopCardinality", NS)
+            size = literal(cardinality.text) if cardinality is not None else None
+            if node.find("bpmn:loopDataInputRef", NS) is not None:
+                size = None
+            what = ("多实例任务的实例数须为不超过 {n} 的数字（不支持按数据集合展开）/ a multi-instance activity needs "
+                    "a literal loopCardinality of at most {n} (input collections are not supported)")
+        if size is None or not 1 <= size <= MAX_LOOP:
+            issues.append(WorkflowIssue(owner.get("id"), what.format(n=MAX_LOOP), owner.get("name")))
+    return issues
 
 
 def _unique(issues: list[WorkflowIssue]) -> list[WorkflowIssue]:
@@ -227,7 +262,7 @@ def validate_bpmn(
         bundle, root = load_bundle(xml, filename)
     except InvalidWorkflow as exc:
         raise InvalidWorkflow(foreign + exc.issues) from None
-    issues = foreign + compile_all(bundle) + lint(bundle, root, known_rules)
+    issues = foreign + compile_all(bundle) + lint(bundle, root, known_rules) + loop_issues(root)
     if external_catchers is not None:
         issues += message_issues(root, external_catchers)
     if extra_rules is not None:
