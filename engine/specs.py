@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.bpmn.loader import SpecBundle, collect_tasks
+from engine.bpmn.loader import SpecBundle, collect_tasks, utf8_xml
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecDeployment, SpecVersion
 from engine.errors import NotFound
@@ -34,7 +34,7 @@ def upload(session: Session, xml: bytes | str, *, filename: str, actor: str | No
 
     A message the file throws must be caught in it or start a deployed workflow: deploy the
     catching workflow (e.g. ``case_conversion``) first."""
-    raw = xml.encode("utf-8") if isinstance(xml, str) else xml
+    raw = utf8_xml(xml)  # stored as text: a UTF-16 or GB18030 file is kept as its UTF-8 equivalent
     catchers = {message for row in _deployed(session) for message in (row.start_messages or [])}
     bundle = validate_bpmn(raw, filename, known_rules, external_catchers=catchers)
     digest = hashlib.sha256(raw).hexdigest()

@@ -3,7 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e .
+source scripts/install.sh
 .venv/bin/complaintflow seed --demo
 exec .venv/bin/complaintflow serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"

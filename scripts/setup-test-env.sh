@@ -1,6 +1,5 @@
-# Sourced by test.sh and bench.sh: the venv with the test extras, and the local PostgreSQL server up.
-python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+# Sourced by test.sh and bench.sh: everything installed (with the test extras), and the local PostgreSQL server up.
+PIP_EXTRAS='[test]' source scripts/install.sh
 
 # PostgreSQL: install it if the machine lacks it, start it if it is down.
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then

@@ -1,22 +1,34 @@
-"""Every error a client sees is JSON ``{"detail": …}`` with a 4xx naming the field, or a 500 with a request id.
+"""Every error a client sees is JSON ``{"detail": …}`` with a 4xx naming the field, a 503 when the database
+is unavailable, or a 500 with a request id.
 
     EngineError (engine/errors.py)      → NotFound 404 · Forbidden 403 · Conflict 409 · InvalidInput 422
                                           · InvalidWorkflow 400 (issues with element ids) · ScriptError 409
     RequestValidationError (FastAPI)   → 422 [{"field", "message"}]
     Unauthorized / ForbiddenError (web) → 401 / 403
     TooManyRequests                    → 429
-    anything else                      → 500 {"detail": "internal error", "request_id"} (logged with its id)
+    IntegrityError / DataError (SQL)   → 409 / 422 (nothing was stored)
+    database unavailable               → 503 + Retry-After (not acknowledged; logged as one line, no trace):
+        OperationalError, InterfaceError (refused or failed connection, server shutting down, SQLite
+        "database is locked" — not SQLite's SQL mistakes, see ``is_outage``), a connection the server
+        dropped (``connection_invalidated``), and SQLAlchemy's pool TimeoutError (every connection busy)
+    anything else                      → 500 {"detail", "request_id"}, logged once with its traceback and
+                                          id by ``web.middleware.RequestContext`` (see ``internal_error``)
+
+No handler is registered for ``Exception`` itself: Starlette calls such a handler from its outermost
+middleware and then re-raises, so uvicorn logged every traceback a second time.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, InvalidWorkflow, NotFound, ScriptError
@@ -55,6 +67,45 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 def _json(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+DATABASE_UNAVAILABLE = "数据库暂时不可用，请稍后重试 / database unavailable, please retry"
+RETRY_AFTER = "1"  # seconds: a dropped connection is replaced at once; a restarting server takes a few tries
+
+
+def request_id_of(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "-"))
+
+
+def internal_error(request_id: str, method: str, path: str, exc: BaseException) -> dict[str, str]:
+    """Log an unexpected exception once, with its traceback and request id, and return the answer's body.
+
+    Only the path is logged, never the query string (it may hold a tracking code or a search term)."""
+    log.error("unexpected error, request_id=%s, route=%s %s", request_id, method, path, exc_info=exc)
+    return {"detail": "服务器内部错误 / internal error", "request_id": request_id}
+
+
+# SQLite reports its own outages as OperationalError, but also mistakes in the SQL ("no such column"):
+# only these messages mean the database could not be used, the rest are bugs (500, with a traceback)
+SQLITE_OUTAGES = ("database is locked", "database table is locked", "unable to open database", "disk i/o error",
+                  "database or disk is full")
+
+
+def is_outage(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, sqlite3.Error):
+        return any(marker in str(orig).lower() for marker in SQLITE_OUTAGES)
+    return True
+
+
+def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` for a database that cannot be reached: one log line (the driver's reason, no
+    SQL, no parameters), since an outage would otherwise fill the log with identical tracebacks."""
+    orig = getattr(exc, "orig", None) or exc
+    reason = (str(orig).strip().splitlines() or [""])[0][:200]
+    log.warning("database unavailable, request_id=%s, route=%s %s: %s: %s", request_id_of(request),
+                request.method, request.url.path, type(orig).__name__, reason)
+    return _json(503, DATABASE_UNAVAILABLE, {"Retry-After": RETRY_AFTER})
 
 
 def install(app: FastAPI) -> None:
@@ -97,19 +148,25 @@ def install(app: FastAPI) -> None:
         # a concurrent insert of the same key, or a constraint the validation missed: nothing was stored
         return _json(409, "与已有数据冲突 / conflicts with existing data")
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # a refused or lost connection, a server shutting down, SQLite's "database is locked", every
+        # pooled connection busy: nothing was acknowledged, the client may retry
+        if is_outage(exc):
+            return database_unavailable(request, exc)
+        body = internal_error(request_id_of(request), request.method, request.url.path, exc)
+        return JSONResponse(body, status_code=500)
+
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:  # the server dropped the connection: nothing was stored
-            return _json(503, "数据库连接中断，请重试 / database connection lost, please retry", {"Retry-After": "1"})
-        return await unexpected(request, exc)
+        if exc.connection_invalidated:  # the server dropped the connection: nothing was acknowledged
+            return database_unavailable(request, exc)
+        body = internal_error(request_id_of(request), request.method, request.url.path, exc)
+        return JSONResponse(body, status_code=500)
 
     @app.exception_handler(DataError)
     async def data_error(_request: Request, exc: DataError) -> JSONResponse:
         # a value the database cannot hold (e.g. a NUL character in text): the transaction rolled back
         return _json(422, [{"field": "body", "message": "无法保存的值 / a value the database cannot store"}])
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = getattr(request.state, "request_id", "-")
-        log.exception("unexpected error, request_id=%s, route=%s", request_id, request.url.path)
-        return JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500)

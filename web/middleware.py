@@ -1,8 +1,10 @@
-"""ASGI middleware: request ids, body size limits and request metrics."""
+"""ASGI middleware: request ids, security headers, body size limits, request metrics and the one log
+record of an unexpected error."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -10,17 +12,56 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from complaintflow.metrics import LATENCY, REQUESTS
+from web.errors import internal_error
 
 JSON_LIMIT = 1 * 1024 * 1024
 UPLOAD_LIMIT = 6 * 1024 * 1024  # BPMN uploads (the parser itself refuses more than 5 MB)
+
+# a client's own request id is kept only when it is short printable ASCII: it is echoed in a header and
+# written to the log, where anything else could break the header or forge a log line
+REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+# no inline script, no plugins, no framing, forms and everything else from this origin only
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+                           "frame-ancestors 'none'; form-action 'self'")
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+STATIC_PREFIX = "/static/"  # public assets (scripts, styles): the only answers a browser may keep
 
 
 class _TooLarge(Exception):
     pass
 
 
+def request_id_from(scope: Scope) -> str:
+    """The client's ``X-Request-ID`` when it is a safe token, else a fresh one."""
+    given = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
+    return given.decode("ascii") if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def with_security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Add the headers every answer carries; a route may set its own CSP (the API docs page does).
+
+    Nothing but static assets may be stored by a browser or a proxy: API answers carry personal data."""
+    names = {name.lower() for name, _value in headers}
+    added = [header for header in SECURITY_HEADERS if header[0] not in names]
+    if b"content-security-policy" not in names:
+        added.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+    if b"cache-control" not in names and not path.startswith(STATIC_PREFIX):
+        added.append((b"cache-control", b"no-store"))
+    return headers + added
+
+
 class RequestContext:
-    """Gives every request an id (``X-Request-ID``), refuses oversized bodies with 413, counts and times it."""
+    """Gives every request an id (``X-Request-ID``) and the security headers, refuses oversized bodies with
+    413, counts and times it, and answers an unexpected exception with a 500 carrying the id.
+
+    The 500 is made here rather than by an ``Exception`` handler: Starlette runs such a handler in its
+    outermost middleware and re-raises, so uvicorn logged the traceback a second time. Here it is logged
+    once (``web.errors.internal_error``) and goes no further."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,17 +70,22 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = dict(scope["headers"]).get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        request_id = request_id_from(scope)
         scope.setdefault("state", {})["request_id"] = request_id
-        limit = UPLOAD_LIMIT if scope["path"].startswith("/api/v1/workflows") else JSON_LIMIT
+        path: str = scope["path"]
+        limit = UPLOAD_LIMIT if path.startswith("/api/v1/workflows") else JSON_LIMIT
         length = dict(scope["headers"]).get(b"content-length")
         started = time.perf_counter()
         status = {"code": 500}
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status["code"] = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = with_security_headers(path, list(message.get("headers", [])))
+                message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
             await send(message)
 
         received = {"bytes": 0}
@@ -55,7 +101,7 @@ class RequestContext:
         try:
             if length is not None and length.isdigit() and int(length) > limit:
                 raise _TooLarge
-            if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+            if b"%00" in scope.get("query_string", b"") or "\x00" in path:
                 await _send_json(send_with_id, 422, {"detail": [{"field": "query", "message":
                                                                  "不允许 NUL 字符 / NUL characters are not allowed"}]})
                 return
@@ -63,6 +109,10 @@ class RequestContext:
         except _TooLarge:
             await _send_json(send_with_id, 413, {"detail": [{"field": "body", "message":
                                                              f"请求体过大 / body larger than {limit} bytes"}]})
+        except Exception as exc:
+            body = internal_error(request_id, scope["method"], path, exc)
+            if not response_started:  # else the client sees the connection end short of the body
+                await _send_json(send_with_id, 500, body)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")

@@ -3,11 +3,17 @@
 One parser per file version (SpiffWorkflow rejects duplicate process ids within a parser). Process
 level extension properties (the pool's ``agency`` expression) are read here from the XML, because
 SpiffWorkflow's parser drops them; keeping them beside the spec avoids patching its serializer.
+
+A file may come in any encoding an XML parser accepts (UTF-16 with a BOM, GB18030 declared in its
+XML declaration, …); ``utf8_xml`` turns it into UTF-8 first, so that what is validated is exactly
+what is stored (the database keeps the XML as text) and re-read for diffs and downloads.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -91,9 +97,50 @@ def _properties(node: etree._Element) -> dict[str, str]:
     }
 
 
+# a byte order mark names its encoding (UTF-32 before UTF-16: FF FE 00 00 also starts with FF FE)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# without one, the first characters "<?" tell a UTF-16/32 file's byte order (XML 1.0, appendix F)
+_UNMARKED = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (b"\x00<\x00?", "utf-16-be"),
+             (b"<\x00?\x00", "utf-16-le"))
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
+_DECLARATION_ENCODING = re.compile(r"""^(<\?xml[^>]*?\sencoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def utf8_xml(xml: bytes | str) -> bytes:
+    """The file as UTF-8 bytes with a UTF-8 declaration, decoded by its byte order mark or declaration.
+
+    A UTF-8 file without a BOM comes back unchanged (its digest, hence its version, stays the same).
+    Raises ``InvalidWorkflow`` when the declared encoding is unknown or the bytes do not match it."""
+    if isinstance(xml, str):
+        text = xml
+    else:
+        encoding = next((name for bom, name in _BOMS if xml.startswith(bom)), None)
+        encoding = encoding or next((name for start, name in _UNMARKED if xml.startswith(start)), None)
+        if encoding is None:
+            declared = _DECLARED.match(xml)
+            encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+        try:
+            if codecs.lookup(encoding).name == "utf-8":
+                xml.decode("utf-8")  # strict: a file that is not what it says is refused, not stored garbled
+                return xml
+            text = xml.decode(encoding)
+        except LookupError:
+            raise InvalidWorkflow([WorkflowIssue(None, f"不支持的文件编码 {encoding} / unsupported file encoding "
+                                                       f"{encoding!r}: save the file as UTF-8")]) from None
+        except UnicodeDecodeError as exc:
+            raise InvalidWorkflow([WorkflowIssue(None, f"文件内容与编码 {encoding} 不符（第 {exc.start} 字节）/ the "
+                                                       f"file does not match its encoding {encoding} (byte "
+                                                       f"{exc.start}): save it as UTF-8")]) from None
+    text = _DECLARATION_ENCODING.sub(r"\1\2UTF-8\2", text.lstrip("\ufeff"), count=1)
+    return text.encode("utf-8")
+
+
 def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBundle, etree._Element]:
-    """Parse and XSD-validate a file; raises ``InvalidWorkflow`` naming the element at fault."""
-    root = parse_bpmn_xml(xml)
+    """Parse and XSD-validate a file; raises ``InvalidWorkflow`` naming the element at fault.
+
+    The file is read as UTF-8 (``utf8_xml``) so that the validation and the stored text agree."""
+    root = parse_bpmn_xml(utf8_xml(xml))
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename)

@@ -16,6 +16,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     serialise instead of deadlocking). PostgreSQL: READ COMMITTED plus explicit optimistic
     version checks in the unit of work.
     """
+    # an error's message (hence a logged traceback) shows the SQL but not its values: they can be a
+    # tracking code, a search term or personal data, none of which may reach a log
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

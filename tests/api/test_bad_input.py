@@ -96,5 +96,5 @@ def test_an_unexpected_error_is_a_500_with_a_request_id_and_no_trace(api: Api,
     response = client.post("/api/v1/complaints", json=complaint_body(),
                            headers={**api.headers("th-amr.liaison"), "X-Request-ID": "req-42"})
     assert response.status_code == 500
-    assert response.json() == {"detail": "internal error", "request_id": "req-42"}
+    assert response.json() == {"detail": "服务器内部错误 / internal error", "request_id": "req-42"}
     assert "SELECT" not in response.text

@@ -1,0 +1,85 @@
+"""The API documentation page (``/docs``), served entirely from this server.
+
+FastAPI's own page loads Swagger UI from a CDN and starts it with an inline script; this one takes
+Swagger UI's files from the npm package ``swagger-ui-dist`` (pinned in package.json, installed into
+``node_modules/`` by ``npm ci``) and starts it from ``web/static/docs.js``, so the page runs under a
+Content-Security-Policy without inline script and tells no third party who reads the documentation.
+Without ``node_modules`` the page says in Chinese how to install it; ``/openapi.json`` still answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, HTMLResponse
+
+from engine.errors import NotFound
+
+ROOT = Path(__file__).resolve().parents[1]
+SWAGGER_UI = ROOT / "node_modules" / "swagger-ui-dist"
+STATIC = Path(__file__).resolve().parent / "static"
+VENDOR_PATH = "/static/vendor/swagger-ui"
+APP_STATIC_PATH = "/static/app"
+ASSETS = {  # the only files of the package that are served
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+}
+
+# the pages' policy, plus what Swagger UI needs: inline styles (it sets some on elements it builds) and
+# data: images (its icons are data URIs in its stylesheet). Scripts still come from this origin only.
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+PAGE = f"""<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>complaintflow API v1 文档</title>
+<link rel="stylesheet" href="{VENDOR_PATH}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="{VENDOR_PATH}/swagger-ui-bundle.js"></script>
+<script src="{APP_STATIC_PATH}/docs.js"></script>
+</body>
+</html>
+"""
+
+NOT_INSTALLED = """<!doctype html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><title>接口文档暂不可用</title></head>
+<body>
+<h1>接口文档界面暂不可用</h1>
+<p>服务器上缺少 Swagger UI 的文件（<code>node_modules/swagger-ui-dist</code>）。请在项目目录运行
+<code>npm ci</code> 安装后刷新本页。</p>
+<p>接口描述（OpenAPI）仍可从 <a href="/openapi.json">/openapi.json</a> 获取。</p>
+</body>
+</html>
+"""
+
+router = APIRouter(include_in_schema=False)
+
+
+def installed() -> bool:
+    return all((SWAGGER_UI / name).is_file() for name in ASSETS)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def docs() -> HTMLResponse:
+    if not installed():
+        return HTMLResponse(NOT_INSTALLED, status_code=503)
+    return HTMLResponse(PAGE, headers={"Content-Security-Policy": DOCS_CSP})
+
+
+@router.get(VENDOR_PATH + "/{name}")
+async def swagger_ui_asset(name: str) -> FileResponse:
+    path = SWAGGER_UI / name
+    if name not in ASSETS or not path.is_file():
+        raise NotFound(f"asset {name} not found")
+    return FileResponse(path, media_type=ASSETS[name])
+
+
+@router.get(APP_STATIC_PATH + "/docs.js")
+async def docs_script() -> FileResponse:
+    return FileResponse(STATIC / "docs.js", media_type="text/javascript; charset=utf-8")
