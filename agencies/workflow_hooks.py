@@ -11,14 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agencies.cases import create_case
-from agencies.repository import get_agency_by_code, get_complaint, involve
-from agencies.tables import Agency, Case
+from agencies.repository import get_agency_by_code, get_complaint
+from agencies.tables import Agency, Case, Complaint, ComplaintAgency
 from agencies.vocab import AgencyKind, CaseStatus, ComplaintStatus, Involvement
 from engine.clock import Clock
+from engine.db.dialect import dialect_insert
+from engine.db.tables import OpenTask
 from engine.deadlines import DeadlineService
 from engine.errors import FieldError, InvalidInput, ScriptError
 from engine.runner import InstanceRecord, TransitionContext
@@ -113,12 +115,13 @@ class ProductHooks:
         agencies = {t["agency_code"]: self._agency_for(session, t, ctx.submitted) for t in opened if t["agency_code"]}
         if instance.complaint_id is None:
             return
-        for code, agency in agencies.items():
-            if code != ctx.task_agency:
-                involve(session, instance.complaint_id, agency.id, Involvement.HANDLER)
+        arrived = {code: agency for code, agency in agencies.items() if code != ctx.task_agency}
+        for agency in arrived.values():
+            _involve_as_handler(session, instance.complaint_id, agency.id)
         complaint = get_complaint(session, instance.complaint_id)
         if complaint is None or complaint.process_instance_id not in (None, instance.id):
             return  # a case process linked to the complaint: the complaint's own workflow decides
+        _follow_to_regulator(session, complaint, opened, arrived)
         status = _complaint_status(workflow, complaint.status)
         if status != complaint.status:
             complaint.status = status
@@ -141,6 +144,54 @@ class ProductHooks:
             raise InvalidInput([FieldError(field, f"{code} 不是{_KIND_NAMES[task['process_id']]} / {code} is "
                                                   f"not a {task['process_id']}")])
         return agency
+
+
+def _follow_to_regulator(session: Session, complaint: Complaint, opened: list[dict[str, Any]],
+                         arrived: dict[str, Agency]) -> None:
+    """Keep the complaint's competent regulator and its agencies' roles current as it moves on;
+    what each agency's staff see of the complainant depends on them (``agencies.masking``).
+
+    A task of the pool named after the regulator kind is the competent regulator's. When such a
+    task arrives at another regulator than the recorded one, the complaint was transferred: the new
+    one is competent, the former one passed it on. When the complaint reaches its regulator and the
+    receiving agency keeps no task of it, the receiving agency passed it on (a consumer association
+    referring a complaint, a regulator registering one for another region). Only a task arriving
+    from another agency can change either, so work within one agency costs no statement here."""
+    regulator = next((arrived[task["agency_code"]] for task in opened
+                      if task["process_id"] == AgencyKind.MARKET_REGULATOR.value and task["agency_code"] in arrived),
+                     None)
+    if regulator is None:
+        return
+    if regulator.id != complaint.competent_agency_id:
+        if complaint.competent_agency_id is not None:
+            _set_role(session, complaint.id, complaint.competent_agency_id, Involvement.TRANSFERRED_FROM)
+        complaint.competent_agency_id = regulator.id
+        _set_role(session, complaint.id, regulator.id, Involvement.COMPETENT)
+    if complaint.received_by_id != regulator.id:
+        receiving = session.get(Agency, complaint.received_by_id)
+        if receiving is not None and session.scalar(select(OpenTask.id).where(
+                OpenTask.complaint_id == complaint.id, OpenTask.agency_code == receiving.code).limit(1)) is None:
+            _set_role(session, complaint.id, receiving.id, Involvement.TRANSFERRED_FROM, only_if=Involvement.RECEIVING)
+
+
+def _involve_as_handler(session: Session, complaint_id: int, agency_id: int) -> None:
+    """Involve an agency that got a task (one statement): a new one as ``handler``; one that had
+    passed the complaint on works it again, so it is a ``handler`` again; any other keeps its role."""
+    statement = dialect_insert(session, ComplaintAgency).values(
+        complaint_id=complaint_id, agency_id=agency_id, role=Involvement.HANDLER.value)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["complaint_id", "agency_id"], set_={"role": Involvement.HANDLER.value},
+        where=ComplaintAgency.role == Involvement.TRANSFERRED_FROM.value))
+
+
+def _set_role(session: Session, complaint_id: int, agency_id: int, role: Involvement,
+              only_if: Involvement | None = None) -> None:
+    """Change an involved agency's role (while it still has ``only_if``, when given)."""
+    statement = update(ComplaintAgency).where(ComplaintAgency.complaint_id == complaint_id,
+                                              ComplaintAgency.agency_id == agency_id)
+    if only_if is not None:
+        statement = statement.where(ComplaintAgency.role == only_if.value)
+    session.execute(statement.values(role=role.value))
 
 
 _KIND_NAMES = {"market_regulator": "市场监管部门", "consumer_association": "消费者协会",

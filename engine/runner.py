@@ -10,7 +10,7 @@ caller's unit of work does, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,11 +37,13 @@ from engine.db.tables import (
 from engine.deadlines import DeadlineService, as_instant
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ScriptError
 from engine.escalation import Ladders, step_rows
+from engine.forms import own_agency_errors
 from engine.sandbox import ScriptServices, bind_services, reset_services, root_cause
 from engine.serialization import dump_state, fresh_top_spec, load_state
 from engine.specs import SpecCache, deployed_starting_with
 
 MAX_MESSAGE_HOPS = 25
+CANNOT_WORK_THIS_TASK = "该用户不能办理此任务 / this user cannot work this task"
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ class Runner:
         if task is None:
             raise Conflict("the task is no longer ready")
         definition = loaded.bundle.task(row.process_id, row.task_name)
-        clean = validate_form(definition, data)
+        clean = validate_form(definition, data, own_agency=row.agency_code)
         ctx.submitted, ctx.task_agency = clean, row.agency_code
         self._transition(ctx, loaded, lambda wf: runtime.run_task(wf, task, clean), "task.completed",
                          {"task": row.task_name, "title": row.title, "data": clean}, task_id=task_id,
@@ -195,33 +197,44 @@ class Runner:
     def claim(self, session: Session, task_id: str, actor: Actor) -> None:
         row = self.visible_task(session, task_id, actor)
         self.check_lane(row, actor)
+        previous = row.assignee  # the ORM update below synchronises ``row``: read the real "before" first
         result = session.execute(
             update(OpenTask).where(OpenTask.id == task_id, or_(OpenTask.assignee.is_(None),
                                                                OpenTask.assignee == actor.username))
             .values(assignee=actor.username))
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"the task is already claimed by {row.assignee}")
+            holder = session.scalar(select(OpenTask.assignee).where(OpenTask.id == task_id))
+            raise Conflict(f"任务已由 {holder} 认领 / the task is already claimed by {holder}")
         self.audit(session, actor, "task.claimed", row.instance_id, row.complaint_id, task_id,
-                    {"before": {"assignee": row.assignee}, "after": {"assignee": actor.username}})
+                   {"before": {"assignee": previous}, "after": {"assignee": actor.username}})
 
     def release(self, session: Session, task_id: str, actor: Actor) -> None:
         row = self.visible_task(session, task_id, actor)
-        if row.assignee not in (None, actor.username) and not actor.is_supervisor:
-            raise Forbidden("only the assignee or a supervisor may release this task")
+        previous = row.assignee
+        if previous not in (None, actor.username) and not actor.is_supervisor:
+            raise Forbidden("只有认领人或主管可以退回此任务 / only the assignee or a supervisor may release this task")
         session.execute(update(OpenTask).where(OpenTask.id == task_id).values(assignee=None))
         self.audit(session, actor, "task.released", row.instance_id, row.complaint_id, task_id,
-                    {"before": {"assignee": row.assignee}, "after": {"assignee": None}})
+                   {"before": {"assignee": previous}, "after": {"assignee": None}})
 
     def assign(self, session: Session, task_id: str, assignee: str, actor: Actor,
-               assignee_roles: Iterable[str], assignee_agency: str | None) -> None:
+               resolve: Callable[[str], Actor | None]) -> None:
+        """Hand a task to ``assignee`` (a supervisor, or the current assignee handing it on).
+
+        The caller's right is checked before ``resolve`` looks the username up, and a username that
+        is unknown, inactive, of another agency or without the task's role gets one and the same
+        answer: handing over reveals nothing about who exists elsewhere."""
         row = self.visible_task(session, task_id, actor)
-        if not (actor.is_supervisor or actor.username == row.assignee):
-            raise Forbidden("only a supervisor or the current assignee may hand a task over")
-        if assignee_agency != row.agency_code or not _lane_allows(row.lane, frozenset(assignee_roles)):
-            raise InvalidInput([FieldError("username", "该用户不能办理此任务 / this user cannot work this task")])
+        previous = row.assignee
+        if not (actor.is_supervisor or actor.username == previous):
+            raise Forbidden("只有主管或当前认领人可以转交此任务 / only a supervisor or the current assignee may "
+                            "hand a task over")
+        target = resolve(assignee)
+        if target is None or target.agency_code != row.agency_code or not _lane_allows(row.lane, target.roles):
+            raise InvalidInput([FieldError("username", CANNOT_WORK_THIS_TASK)])
         session.execute(update(OpenTask).where(OpenTask.id == task_id).values(assignee=assignee))
         self.audit(session, actor, "task.assigned", row.instance_id, row.complaint_id, task_id,
-                    {"before": {"assignee": row.assignee}, "after": {"assignee": assignee}})
+                   {"before": {"assignee": previous}, "after": {"assignee": assignee}})
 
     # ---------------------------------------------------------------- loading and saving
 
@@ -240,9 +253,14 @@ class Runner:
             raise Forbidden(f"this task needs the role {row.lane!r}")
 
     def _check_may_complete(self, row: Any, actor: Actor) -> None:
+        """Lane and claim, then the clock: a suspended task (waiting for a test report, say) is
+        resumed first, so its deadline is recomputed and the suspension closed before it ends."""
         self.check_lane(row, actor)
         if row.assignee not in (None, actor.username) and not actor.is_supervisor:
-            raise Forbidden(f"the task is claimed by {row.assignee}")
+            raise Forbidden(f"任务已由 {row.assignee} 认领 / the task is claimed by {row.assignee}")
+        if row.suspended_at is not None:
+            raise Conflict("任务已中止计时，请先恢复计时再办理 / the task's clock is suspended; resume it before "
+                           "completing the task")
 
     def _create(self, ctx: TransitionContext, version: SpecVersion, data: dict[str, Any],
                 complaint_id: int | None) -> _Loaded:
@@ -468,8 +486,11 @@ def _validator(definition: TaskDefinition) -> Draft202012Validator:
     return cached[1]
 
 
-def validate_form(definition: TaskDefinition | None, data: dict[str, Any]) -> dict[str, Any]:
-    """Check submitted data against the task's JSON Schema; every error names its field."""
+def validate_form(definition: TaskDefinition | None, data: dict[str, Any],
+                  own_agency: str | None = None) -> dict[str, Any]:
+    """Check submitted data against the task's JSON Schema and the form's product keywords
+    (``engine.forms``: e.g. a field that must not name ``own_agency``, the completing agency);
+    every error names its field."""
     if not isinstance(data, dict):
         raise InvalidInput([FieldError("data", "须为对象 / must be an object")])
     if definition is None or definition.form is None:
@@ -485,6 +506,7 @@ def validate_form(definition: TaskDefinition | None, data: dict[str, Any]) -> di
             extra = error.message.split("'")[1] if "'" in error.message else path
             path = ".".join(filter(None, [path, extra]))
         errors.append(FieldError(f"data.{path}" if path else "data", error.message))
+    errors.extend(own_agency_errors(definition.form, data, own_agency))
     if errors:
         raise InvalidInput(errors)
     return data

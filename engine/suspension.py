@@ -7,12 +7,14 @@ holidays added) recomputes it the same way.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.db.tables import OpenTask, TaskSuspension
+from engine.db.tables import OpenTask, ProcessInstance, TaskSuspension
 from engine.deadlines import DeadlineService
-from engine.errors import Conflict, FieldError, InvalidInput
+from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
 from engine.escalation import replace_steps
 from engine.periods import Deadline, shift_for_suspension
 from engine.runner import Actor, Runner
@@ -26,20 +28,27 @@ def _reason(reason: str) -> str:
 
 
 def _workable(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> tuple[OpenTask, str]:
-    """The task, if this actor may work it, and the checked reason."""
+    """The task, if this actor may stop or restart its clock, and the checked reason.
+
+    Whoever may work an unclaimed task may suspend or resume it (claiming is not required); a
+    claimed task's clock is its assignee's, or a supervisor's, to stop and restart — a colleague
+    must not pause someone else's deadline."""
     task = runner.visible_task(session, task_id, actor)
     runner.check_lane(task, actor)
+    if task.assignee not in (None, actor.username) and not actor.is_supervisor:
+        raise Forbidden(f"任务已由 {task.assignee} 认领，只有认领人或主管可以中止或恢复计时 / the task is claimed by "
+                        f"{task.assignee}: only the assignee or a supervisor may suspend or resume it")
     return task, _reason(reason)
 
 
 def suspend(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> OpenTask:
     task, reason = _workable(session, runner, task_id, actor, reason)
     if task.due_at is None:
-        raise Conflict("the task has no deadline to suspend")
+        raise Conflict("任务没有期限，无需中止计时 / the task has no deadline to suspend")
     if task.suspended_at is not None:
-        raise Conflict("the task is already suspended")
+        raise Conflict("任务已中止计时 / the task is already suspended")
     now = runner.clock.now()
-    task.suspended_at = now
+    _stop_clock(session, task, now)
     session.add(TaskSuspension(task_id=task.id, suspended_at=now, reason=reason, suspended_by=actor.username))
     replace_steps(session, task.id, task.instance_id, None, (), runner.deadlines.calendar)
     runner.audit(session, actor, "task.suspended", task.instance_id, task.complaint_id, task.id,
@@ -48,10 +57,22 @@ def suspend(session: Session, runner: Runner, task_id: str, actor: Actor, reason
     return task
 
 
+def _stop_clock(session: Session, task: OpenTask, now: datetime) -> None:
+    """Mark the task suspended unless someone did first or it was completed meanwhile, and move the
+    instance's version on: a completion that read the task before this commits then fails its versioned
+    save (409) instead of going through on a clock that was just stopped."""
+    stopped = session.execute(update(OpenTask).where(OpenTask.id == task.id, OpenTask.suspended_at.is_(None))
+                              .values(suspended_at=now))
+    if stopped.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("任务已中止计时或已办结 / the task is already suspended or completed")
+    session.execute(update(ProcessInstance).where(ProcessInstance.id == task.instance_id)
+                    .values(version=ProcessInstance.version + 1))
+
+
 def resume(session: Session, runner: Runner, task_id: str, actor: Actor, reason: str) -> OpenTask:
     task, reason = _workable(session, runner, task_id, actor, reason)
     if task.suspended_at is None:
-        raise Conflict("the task is not suspended")
+        raise Conflict("任务未中止计时 / the task is not suspended")
     now = runner.clock.now()
     open_span = session.scalar(select(TaskSuspension).where(
         TaskSuspension.task_id == task.id, TaskSuspension.resumed_at.is_(None)))
@@ -74,7 +95,7 @@ def resume(session: Session, runner: Runner, task_id: str, actor: Actor, reason:
 def recompute_deadline(session: Session, deadlines: DeadlineService, task: OpenTask) -> Deadline:
     """The task's deadline from its rule, start and extension, moved by every finished suspension."""
     if task.deadline_rule is None or task.deadline_start is None:
-        raise Conflict("the task has no deadline rule")
+        raise Conflict("任务没有期限规则 / the task has no deadline rule")
     received_at = task.received_at or task.deadline_start
     deadline = deadlines.due(task.deadline_rule, task.deadline_start, received_at, task.deadline_extended)
     unit = deadlines.policy.rule_for(task.deadline_rule, received_at).period.unit

@@ -1,4 +1,5 @@
-"""Read models for the API: what an agency may see, shaped for responses, personal data masked in lists."""
+"""Read models for the API: what an agency may see, shaped for responses, personal data masked in
+lists and, in a complaint's detail and timeline, by the viewing agency's part in the complaint."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from typing import Any
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from agencies.masking import mask_phone
+from agencies.masking import (
+    PersonalField,
+    Relationship,
+    mask_personal_data,
+    relationship_to,
+    scrub,
+)
 from agencies.tables import Agency, Case, Complaint, ComplaintAgency
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, OpenTask
@@ -36,14 +43,22 @@ def _visible_complaints(agency_id: int) -> Select[tuple[Complaint]]:
         ComplaintAgency.agency_id == agency_id)
 
 
-def complaint_summary(complaint: Complaint, codes: dict[int, str], masked: bool = True) -> dict[str, Any]:
+def personal_data(complaint: Complaint) -> dict[PersonalField, str | None]:
+    return {PersonalField.ID_NUMBER: complaint.complainant_id_number, PersonalField.PHONE: complaint.complainant_phone,
+            PersonalField.EMAIL: complaint.complainant_email}
+
+
+def complaint_summary(complaint: Complaint, codes: dict[int, str],
+                      seen: dict[PersonalField, str | None] | None = None) -> dict[str, Any]:
+    """A list row: personal data masked for everyone (``seen``: the detail's values, masked by role)."""
+    seen = seen if seen is not None else mask_personal_data(personal_data(complaint), None)
     return {
         "id": complaint.id, "tracking_no": complaint.tracking_no, "kind": complaint.kind, "status": complaint.status,
         "category": complaint.category, "subject": complaint.subject, "received_at": complaint.received_at,
         "received_by": codes.get(complaint.received_by_id, "?"),
         "competent_agency": codes.get(complaint.competent_agency_id) if complaint.competent_agency_id else None,
         "complainant_name": complaint.complainant_name,
-        "complainant_phone": mask_phone(complaint.complainant_phone) if masked else complaint.complainant_phone,
+        "complainant_phone": seen[PersonalField.PHONE],
         "business_name": complaint.business_name,
     }
 
@@ -85,16 +100,29 @@ def case_out(case: Case, codes: dict[int, str]) -> dict[str, Any]:
             "decided_at": case.decided_at}
 
 
-def complaint_detail(session: Session, complaint: Complaint, now: datetime) -> dict[str, Any]:
+def relationship_of(session: Session, complaint: Complaint, agency_id: int) -> Relationship:
+    """The viewing agency's part in the complaint (``agencies.masking.relationship_to``)."""
+    row = session.execute(select(Agency.kind, ComplaintAgency.role).outerjoin(
+        ComplaintAgency, (ComplaintAgency.agency_id == Agency.id) & (ComplaintAgency.complaint_id == complaint.id))
+        .where(Agency.id == agency_id)).one_or_none()
+    kind, role = (row.kind, row.role) if row is not None else (None, None)
+    return relationship_to(agency_id=agency_id, agency_kind=kind, involvement=role,
+                           competent_agency_id=complaint.competent_agency_id)
+
+
+def complaint_detail(session: Session, complaint: Complaint, now: datetime, agency_id: int) -> dict[str, Any]:
+    """The whole complaint, the complainant's personal data whole only as far as the viewing agency's
+    part in it allows (``agencies.masking.visible_personal_data``)."""
     codes = agency_codes(session)
     involved = {codes[row.agency_id]: row.role for row in session.scalars(
         select(ComplaintAgency).where(ComplaintAgency.complaint_id == complaint.id))}
+    seen = mask_personal_data(personal_data(complaint), relationship_of(session, complaint, agency_id))
     tasks = session.scalars(select(OpenTask).where(OpenTask.complaint_id == complaint.id)
                             .order_by(OpenTask.created_at)).all()
     cases = session.scalars(select(Case).where(Case.complaint_id == complaint.id).order_by(Case.id)).all()
     return {
-        **complaint_summary(complaint, codes, masked=False),
-        "complainant_id_number": complaint.complainant_id_number, "complainant_email": complaint.complainant_email,
+        **complaint_summary(complaint, codes, seen),
+        "complainant_id_number": seen[PersonalField.ID_NUMBER], "complainant_email": seen[PersonalField.EMAIL],
         "business_region_code": complaint.business_region_code, "business_address": complaint.business_address,
         "business_uscc": complaint.business_uscc, "business_platform": complaint.business_platform,
         "description": complaint.description,
@@ -105,9 +133,18 @@ def complaint_detail(session: Session, complaint: Complaint, now: datetime) -> d
     }
 
 
-def events(session: Session, complaint_id: int) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == complaint_id)
-                                .order_by(AuditEvent.at, AuditEvent.id)))
+def events(session: Session, complaint: Complaint, agency_id: int) -> list[dict[str, Any]]:
+    """The complaint's audit timeline. Details hold form data people typed (reasons, summaries), which
+    may repeat the complainant's ID number or phone: what the viewing agency may not see is masked
+    there too."""
+    values = personal_data(complaint)
+    seen = mask_personal_data(values, relationship_of(session, complaint, agency_id))
+    hidden = {whole: masked for field, whole in values.items()
+              if whole and (masked := seen[field]) is not None and masked != whole}
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == complaint.id)
+                           .order_by(AuditEvent.at, AuditEvent.id))
+    return [{"id": row.id, "at": row.at, "actor": row.actor, "action": row.action, "task_id": row.task_id,
+             "details": scrub(row.details or {}, hidden)} for row in rows]
 
 
 def visible_cases(session: Session, agency_id: int) -> Select[tuple[Case]]:

@@ -64,12 +64,16 @@ def release(task_id: str, principal: StaffUser, product: ProductDep) -> None:
 
 @router.post("/{task_id}/assign", status_code=status.HTTP_204_NO_CONTENT)
 def assign(task_id: str, body: AssignIn, principal: StaffUser, product: ProductDep) -> None:
+    """Hand the task to a colleague: for a supervisor or the current assignee (403 otherwise, whoever is
+    named). Any username that cannot work the task — unknown, inactive, of another agency, without the
+    lane's role — gets the same 422."""
     services.assign_task(product, task_id, body.username, principal.actor)
 
 
 @router.post("/{task_id}/complete", response_model=CompletionOut)
 def complete(task_id: str, body: CompleteIn, principal: StaffUser, product: ProductDep) -> Any:
-    """Validate the data against the task's form and advance the workflow; answers the tasks it opened."""
+    """Validate the data against the task's form and advance the workflow; answers the tasks it opened.
+    A suspended task is resumed first (409)."""
     result = services.complete_task(product, task_id, body.data, principal.actor)
     return answer(CompletionOut, {"instance_id": result.instance_id, "instance_status": result.instance_status,
                                   "next_tasks": result.next_tasks})
@@ -77,12 +81,14 @@ def complete(task_id: str, body: CompleteIn, principal: StaffUser, product: Prod
 
 @router.post("/{task_id}/suspend", response_model=TaskOut)
 def suspend(task_id: str, body: ReasonIn, principal: StaffUser, product: ProductDep) -> TaskOut:
-    """Stop the task's clock (检定、检验、检测、鉴定): its deadline moves by the suspended span."""
+    """Stop the task's clock (检定、检验、检测、鉴定): its deadline moves by the suspended span. An unclaimed
+    task's clock is anyone's who may work it; a claimed one's only its assignee's or a supervisor's."""
     task = services.suspend_task(product, task_id, principal.actor, body.reason)
     return TaskOut(**queries.task_out(task, product.clock.now()))
 
 
 @router.post("/{task_id}/resume", response_model=TaskOut)
 def resume(task_id: str, body: ReasonIn, principal: StaffUser, product: ProductDep) -> TaskOut:
+    """Restart the task's clock and recompute its deadline (same rights as suspending)."""
     task = services.resume_task(product, task_id, principal.actor, body.reason)
     return TaskOut(**queries.task_out(task, product.clock.now()))
