@@ -27,6 +27,30 @@ from engine.clock import SHANGHAI, ensure_aware
 # received_at is taken as now instead of being refused.
 CLOCK_SKEW = timedelta(minutes=2)
 
+RECEIVED_AT_MAX_AGE = timedelta(days=3 * 365 + 1)
+"""How far back staff (or an import) may date a complaint's receipt: three years, a leap day included.
+
+A complaint received longer ago and registered only now would start its workflow with every
+statutory deadline long past (the acceptance review is due seven working days after receipt), and
+Order 20 art. 15 refuses a complaint brought more than three years after the consumer knew of the
+harm anyway. Earlier dates are typing mistakes (1899, 0001), never history.
+"""
+
+OCCURRED_ON_MAX_YEARS = 20
+"""How many years before its receipt a complaint's ``occurred_on`` may lie.
+
+The Civil Code (art. 188) protects no right more than twenty years after the harm, whenever the
+consumer learned of it; an older date is a mistake. Nothing else bounds it from below, since a
+latent defect may be noticed years after the purchase.
+"""
+
+EARLIEST_DATE = date(1949, 10, 1)
+"""The earliest date a list filter may name: no agency of this kind, hence no complaint, is older."""
+
+LATEST_DATE = date(2100, 12, 31)
+"""The latest date a list filter may name. Beyond the plausible range a date is a mistake, and at
+its ends (year 0001 or 9999) converting it to an instant in Asia/Shanghai overflows."""
+
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _AGENCY_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,49}$"
 
@@ -41,6 +65,30 @@ def _now(info: ValidationInfo) -> datetime:
     if not isinstance(now, datetime):
         raise TypeError("ComplaintIn needs context={'now': aware datetime}; use agencies.intake.parse_complaint()")
     return ensure_aware(now)
+
+
+def _public(info: ValidationInfo) -> bool:
+    return isinstance(info.context, Mapping) and info.context.get("public") is True
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day ``years`` earlier (28 February for a 29 February without a match)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def bounded_date(value: date) -> date:
+    """A date a person may mean in this product (``EARLIEST_DATE``..``LATEST_DATE``); used for the
+    list filters, where a year 0001 or 9999 would otherwise reach the database and overflow there."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "日期须在 {earliest} 至 {latest} 之间 (date must lie between {earliest} and {latest})",
+            {"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+        )
+    return value
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -151,14 +199,29 @@ class ComplaintIn(_Model):
     @field_validator("received_at", mode="before")
     @classmethod
     def _default_now(cls, value: Any, info: ValidationInfo) -> Any:
-        return _now(info) if value is None else value
+        if value is None:
+            return _now(info)
+        if _public(info):
+            # The public form's complaint is received when it arrives; a date typed by the submitter
+            # would set (or dodge) the statutory deadlines. Refused rather than ignored, so that no
+            # client believes a date it sent was recorded.
+            raise PydanticCustomError(
+                "received_at_not_allowed",
+                "公众提交的投诉不能指定接收时间，以提交时间为准 (received_at cannot be set on the public form)",
+            )
+        return value
 
     @field_validator("received_at")
     @classmethod
-    def _not_future(cls, value: datetime, info: ValidationInfo) -> datetime:
+    def _within_bounds(cls, value: datetime, info: ValidationInfo) -> datetime:
         now = _now(info)
         if value > now + CLOCK_SKEW:
             raise PydanticCustomError("datetime_future", "接收时间不能晚于当前时间 (received_at is in the future)")
+        if value < now - RECEIVED_AT_MAX_AGE:
+            raise PydanticCustomError(
+                "datetime_too_old",
+                "接收时间不能早于三年前 (received_at is more than three years ago)",
+            )
         return min(value, now)
 
     @field_validator("amount")
@@ -175,16 +238,25 @@ class ComplaintIn(_Model):
         if value > today:
             raise PydanticCustomError("date_future", "发生日期不能晚于今天 (occurred_on is in the future)")
         received = info.data.get("received_at")
-        if isinstance(received, datetime) and value > received.astimezone(SHANGHAI).date():
+        # received_at is already within bounds here (or failed, and then absent): no overflow
+        received_on = received.astimezone(SHANGHAI).date() if isinstance(received, datetime) else today
+        if value > received_on:
             raise PydanticCustomError(
                 "date_after_receipt", "发生日期不能晚于接收日期 (occurred_on is after received_at)"
+            )
+        if value < years_before(received_on, OCCURRED_ON_MAX_YEARS):
+            raise PydanticCustomError(
+                "date_too_old",
+                "发生日期不能早于接收日期前二十年 (occurred_on is more than twenty years before receipt)",
             )
         return value
 
 
-def parse_complaint(payload: Mapping[str, Any], now: datetime) -> ComplaintIn:
-    """Validate a decoded JSON body; raises ``pydantic.ValidationError`` naming each bad field."""
-    return ComplaintIn.model_validate(payload, context={"now": ensure_aware(now)})
+def parse_complaint(payload: Mapping[str, Any], now: datetime, *, public: bool = False) -> ComplaintIn:
+    """Validate a decoded JSON body; raises ``pydantic.ValidationError`` naming each bad field.
+
+    ``public``: the body comes from the public form, which may not set ``received_at``."""
+    return ComplaintIn.model_validate(payload, context={"now": ensure_aware(now), "public": public})
 
 
 def parse_complaint_json(body: str | bytes, now: datetime) -> ComplaintIn:

@@ -34,24 +34,38 @@ def field_errors(error: ValidationError) -> InvalidInput:
     return InvalidInput([FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()])
 
 
+def validate_submission(payload: Mapping[str, Any], now: datetime, *, public: bool = False) -> ComplaintIn:
+    """The body as a ``ComplaintIn``, or ``InvalidInput`` naming every bad field. ``public``: from the
+    public form, which may not set ``received_at``."""
+    try:
+        return parse_complaint(payload, now, public=public)
+    except ValidationError as exc:
+        raise field_errors(exc) from None
+
+
 def submit_complaint(
     session: Session,
     runner: Runner,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, Any] | ComplaintIn,
     *,
     actor: Actor | None,
     now: datetime,
+    tracking_key: bytes,
+    public: bool = False,
     workflow_key: str = COMPLAINT_WORKFLOW,
 ) -> Submitted:
-    """Staff submit for their own agency by default; the public is routed to the competent regulator."""
-    try:
-        data = parse_complaint(payload, now)
-    except ValidationError as exc:
-        raise field_errors(exc) from None
+    """Staff submit for their own agency by default; the public is routed to the competent regulator.
+
+    ``payload`` is the decoded body, or a body ``validate_submission`` already checked (a caller that
+    must look at the content before registering, e.g. to refuse a duplicate, validates only once).
+    ``public`` marks the public form (an import without ``--as`` is not public: it carries the
+    receipt times of the system it comes from)."""
+    data = payload if isinstance(payload, ComplaintIn) else validate_submission(payload, now, public=public)
     competent = competent_regulator(session, data.business.region_code)
     received_by = _receiving_agency(session, data, actor, competent)
     try:
-        complaint, code = register_complaint(session, data, received_by=received_by, competent=competent, now=now)
+        complaint, code = register_complaint(session, data, received_by=received_by, competent=competent, now=now,
+                                             tracking_key=tracking_key)
     except ValidationError as exc:
         raise field_errors(exc) from None
     version = deployed_version(session, workflow_key)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agencies.deadline_notices import DeadlineNotices
+from agencies.submission_keys import purge_expired
 from complaintflow.metrics import SWEEP_SECONDS
 from complaintflow.wiring import Product
 from engine.deadline_config import reload
@@ -21,6 +22,7 @@ class SweepSummary:
     steps: EscalationReport
     seconds: float
     errors: list[str] = field(default_factory=list)
+    submission_keys_purged: int = 0
 
     def __str__(self) -> str:
         return (f"timers fired: {self.timers.timers_fired}, timer conflicts: {self.timers.conflicts}, "
@@ -37,13 +39,17 @@ def release_daily_digests(product: Product) -> int:
 
 
 def run_sweep(product: Product, now: datetime | None = None) -> SweepSummary:
-    """One sweep as of ``now``: BPMN timers first (they may end tasks), then the escalation ladder."""
+    """One sweep as of ``now``: BPMN timers first (they may end tasks), then the escalation ladder, then
+    the expired ``Idempotency-Key`` answers and duplicate fingerprints (``agencies.submission_keys``)."""
     started = time.perf_counter()
     now = now or product.clock.now()
     with product.uow() as uow:
         reload(uow.session, product.deadlines)  # rules or years another process changed
     timers = fire_due_timers(product.session_factory, product.runner, now)
     steps = sweep_steps(product.session_factory, DeadlineNotices(), now)
+    with product.uow() as uow:  # expired repeat-submission answers: they hold tracking codes
+        purged = purge_expired(uow.session, now)
+        uow.commit()
     seconds = time.perf_counter() - started
     SWEEP_SECONDS.observe(seconds)
-    return SweepSummary(timers, steps, seconds)
+    return SweepSummary(timers, steps, seconds, submission_keys_purged=purged)

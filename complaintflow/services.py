@@ -6,24 +6,60 @@ task index, audit, outbox — commits together or not at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from agencies.repository import get_user
-from agencies.submission import Submitted, submit_complaint
+from agencies.submission import Submitted, submit_complaint, validate_submission
+from agencies.submission_keys import Render, SubmissionGuard
+from agencies.tables import Agency
 from agencies.users import actor_for
 from complaintflow.wiring import Product
 from engine.db.tables import OpenTask, SpecVersion
-from engine.errors import FieldError, InvalidInput, NotFound
+from engine.errors import NotFound
 from engine.runner import Actor, CompletionResult
 from engine.specs import UploadResult, deploy, upload
 from engine.suspension import resume, suspend
 
 
-def submit(product: Product, payload: dict[str, Any], actor: Actor | None) -> Submitted:
-    with product.uow() as uow:
-        submitted = submit_complaint(uow.session, product.runner, payload, actor=actor, now=product.clock.now())
-        uow.commit()
-        return submitted
+@dataclass(frozen=True)
+class Replayed:
+    """A repeated ``Idempotency-Key`` with the same body: the first answer, as it was sent."""
+
+    response: dict[str, Any]
+
+
+def submit(product: Product, payload: dict[str, Any], actor: Actor | None, *, idempotency_key: str | None = None,
+           render: Render | None = None) -> Submitted | Replayed:
+    """Register a complaint; ``actor`` ``None`` is the public form (no ``received_at``, and an identical
+    complaint within a day is refused). With ``idempotency_key`` the answer, as ``render`` makes it,
+    is kept with the complaint and a repeat gets it again (``agencies.submission_keys``). Without a
+    key, a staff submission stores nothing extra: the busiest path stays as it was."""
+    now = product.clock.now()
+    guard = SubmissionGuard.for_request(payload, actor.username if actor is not None else None, idempotency_key)
+    try:
+        with product.uow() as uow:
+            first = guard.replay(uow.session, now)
+            if first is not None:
+                return Replayed(first)
+            data = validate_submission(payload, now, public=guard.public)
+            guard.refuse_duplicate(uow.session, data, now)
+            submitted = submit_complaint(uow.session, product.runner, data, actor=actor, now=now,
+                                         tracking_key=product.tracking_key)
+            guard.remember(uow.session, submitted, now, render)
+            uow.commit()
+            return submitted
+    except IntegrityError:
+        if not guard.stores_rows:
+            raise
+        # a twin request committed the same key first (PostgreSQL let this insert wait for it)
+        with product.uow() as uow:
+            first = guard.after_race(uow.session, now)
+        if first is None:
+            raise
+        return Replayed(first)
 
 
 def complete_task(product: Product, task_id: str, data: Any, actor: Actor) -> CompletionResult:
@@ -46,12 +82,20 @@ def release_task(product: Product, task_id: str, actor: Actor) -> None:
 
 
 def assign_task(product: Product, task_id: str, username: str, actor: Actor) -> None:
+    """Hand a task over. The runner checks the caller's right before it looks ``username`` up; an
+    unknown or inactive user (or one of an inactive agency) resolves to nobody, so the answer is
+    the same as for a user of another agency."""
     with product.uow() as uow:
-        user = get_user(uow.session, username)
-        if user is None or not user.active:
-            raise InvalidInput([FieldError("username", f"未知用户 / unknown user {username!r}")])
-        target = actor_for(uow.session, user)
-        product.runner.assign(uow.session, task_id, username, actor, target.roles, target.agency_code)
+        session = uow.session
+
+        def resolve(name: str) -> Actor | None:
+            user = get_user(session, name)
+            if user is None or not user.active or user.agency_id is None:
+                return None
+            agency = session.get(Agency, user.agency_id)
+            return actor_for(session, user) if agency is not None and agency.active else None
+
+        product.runner.assign(session, task_id, username, actor, resolve)
         uow.commit()
 
 
