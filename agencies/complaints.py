@@ -12,7 +12,6 @@ from agencies.intake import ComplaintIn, require_real_identity
 from agencies.repository import involve
 from agencies.tables import Agency, Complaint
 from agencies.tracking import (
-    default_tracking_key,
     hash_tracking_code,
     new_tracking_code,
     new_tracking_no,
@@ -32,20 +31,20 @@ def register_complaint(
     received_by: Agency,
     competent: Agency | None,
     now: datetime,
-    tracking_key: bytes | None = None,
+    tracking_key: bytes,
 ) -> tuple[Complaint, str]:
     """Create the complaint row (status ``registered``) and its involvement rows; return it
     with the secret tracking code, which exists only in this return value from now on.
 
     Enforces the real-identity rule for the receiving agency (``ValidationError`` on
     ``complainant.id_number``). The competent agency is involved before the receiving one, so an
-    agency that is both is recorded as ``competent``. ``tracking_key`` defaults to the key
-    derived from ``COMPLAINTFLOW_SECRET_KEY``. Starting the workflow is the caller's next step
+    agency that is both is recorded as ``competent``. ``tracking_key`` (derived from the
+    product's secret key) signs the tracking code. Starting the workflow is the caller's next step
     (it sets ``process_instance_id``).
     """
     require_real_identity(data, received_by.kind)
     now = ensure_aware(now)
-    key = tracking_key if tracking_key is not None else default_tracking_key()
+    key = tracking_key
     tracking_no = _free_tracking_no(session, data.received_at)
     code = new_tracking_code()
     complaint = Complaint(
@@ -93,14 +92,14 @@ def _free_tracking_no(session: Session, received_at: datetime) -> str:
 
 
 def find_by_tracking(
-    session: Session, tracking_no: str, code: str, *, tracking_key: bytes | None = None
+    session: Session, tracking_no: str, code: str, *, tracking_key: bytes
 ) -> Complaint | None:
     """The complaint for the public tracking page, only if number and code match.
 
     Wrong number and wrong code look the same to the caller; a malformed number (failed check
     digit) is refused before touching the database.
     """
-    key = tracking_key if tracking_key is not None else default_tracking_key()
+    key = tracking_key
     normalized = normalize_tracking_no(tracking_no)
     if normalized is None:
         return None

@@ -1,13 +1,21 @@
-"""Staff passwords, hashed with Argon2id (DESIGN §7) through pwdlib's recommended settings."""
+"""Staff passwords: the policy a new password must meet, and Argon2id hashing through pwdlib's
+recommended settings."""
 
 from __future__ import annotations
 
 import secrets
 import threading
-from functools import cache
+from functools import cache, lru_cache
 
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 12
+MAX_LENGTH = 200
+# zxcvbn's score 3: more than 10^8 guesses. Below it are the passwords an attacker tries first:
+# common passwords (its list of 30,000), words, names, dates, keyboard walks, repeats, sequences.
+MIN_STRENGTH = 3
 
 # Argon2 uses 64 MiB per hash by design; a burst of logins must not multiply that without bound
 # (twenty at once would take a server past 1 GB). Two at a time keeps logins quick and memory flat.
@@ -17,6 +25,25 @@ _HASHING = threading.BoundedSemaphore(2)
 @cache
 def _hasher() -> PasswordHash:
     return PasswordHash.recommended()
+
+
+@lru_cache(maxsize=1024)
+def password_problem(password: str, username: str, display_name: str = "") -> str | None:
+    """Why ``password`` may not be set for this user (a sentence in Chinese), or ``None`` if it may.
+
+    At least ``MIN_LENGTH`` characters, not containing the username, and not easily guessed — which
+    also refuses the well-known common passwords. Remembered: seeding gives many users one password."""
+    if len(password) < MIN_LENGTH:
+        return f"密码至少需要 {MIN_LENGTH} 个字符"
+    if len(password) > MAX_LENGTH:
+        return f"密码不能超过 {MAX_LENGTH} 个字符"
+    if username and username.lower() in password.lower():
+        return "密码不能包含用户名"
+    inputs = [part for part in (username, display_name, *username.replace("-", ".").split(".")) if part]
+    # zxcvbn refuses to look past 72 characters; a guessable start is what an attacker tries anyway
+    if zxcvbn(password[:72], user_inputs=inputs)["score"] < MIN_STRENGTH:
+        return "密码过于简单或常见（如连续、重复的字符，常用密码、单词或日期），请换一个更难猜的密码"
+    return None
 
 
 def hash_password(password: str) -> str:

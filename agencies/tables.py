@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -65,6 +66,10 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Tokens and web sessions carry the epoch they were issued in; deactivating the user or their
+    # agency, or changing the password, moves it on, which ends every earlier sign-in at once (and a
+    # later reactivation does not bring them back).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Complaint(Base):
@@ -111,8 +116,11 @@ class Complaint(Base):
 class ComplaintAgency(Base):
     """An agency involved in a complaint; staff see only complaints their agency is involved in.
 
-    One row per agency: ``role`` records why it first became involved (receiving, competent,
-    mediator, …). The ``agency_id`` index serves "complaints my agency is involved in".
+    One row per agency: ``role`` records why it became involved (receiving, competent, mediator,
+    …) and follows the complaint as it moves: an agency that transferred or referred it on becomes
+    ``transferred_from``, one that works it again ``handler`` (agencies/workflow_hooks.py). With
+    ``complaints.competent_agency_id`` it decides the personal data the agency's staff see
+    (agencies/masking.py). The ``agency_id`` index serves "complaints my agency is involved in".
     """
 
     __tablename__ = "complaint_agencies"
@@ -151,4 +159,19 @@ class CaseSequence(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
 
 
-__all__ = ["Agency", "Case", "CaseSequence", "Complaint", "ComplaintAgency", "User"]
+class SubmissionKey(Base):
+    """A submission already answered, for a while: an ``Idempotency-Key`` the client sent, or the
+    fingerprint of a public complaint's content. A repeat within the window gets the first answer (same
+    key, same body) or a refusal, never a second complaint; the unique key makes two racing repeats
+    store one."""
+
+    __tablename__ = "submission_keys"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+__all__ = ["Agency", "Case", "CaseSequence", "Complaint", "ComplaintAgency", "SubmissionKey", "User"]

@@ -72,13 +72,6 @@ def derive_tracking_key(secret_key: str | bytes) -> bytes:
     return hmac.new(secret, b"complaintflow/tracking-code/v1", hashlib.sha256).digest()
 
 
-def default_tracking_key() -> bytes:
-    """The key from settings (``COMPLAINTFLOW_SECRET_KEY``), for callers that do not pass one."""
-    from complaintflow.settings import get_settings
-
-    return derive_tracking_key(get_settings().complaintflow_secret_key)
-
-
 def hash_tracking_code(tracking_no: str, code: str, key: bytes) -> str:
     """``v1$<hex HMAC-SHA256(key, tracking_no ":" code)>``."""
     message = f"{tracking_no}:{normalize_tracking_code(code)}".encode()

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from agencies.errors import InvalidUser
-from agencies.passwords import dummy_hash, hash_password, verify_password
+from agencies.passwords import dummy_hash, hash_password, password_problem, verify_password
 from agencies.repository import get_user
 from agencies.tables import Agency, User
 from agencies.vocab import Role
 from engine.clock import ensure_aware
+from engine.errors import FieldError, InvalidInput
 from engine.runner import Actor
 
 _ROLE_VALUES = frozenset(role.value for role in Role)
@@ -41,16 +43,41 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=_acceptable_hash(password, username, display_name),
         agency_id=agency.id if agency is not None else None,
         roles=role_list,
         email=email,
         active=True,
         created_at=ensure_aware(now),
+        session_epoch=0,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password (it must meet the policy) and end every sign-in made with the old one."""
+    user.password_hash = _acceptable_hash(password, user.username, user.display_name)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Every token and web session issued to ``user`` so far stops working at its next request."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def end_agency_sessions(session: Session, agency_id: int) -> None:
+    """Likewise for every user of an agency (when the agency is deactivated)."""
+    session.execute(update(User).where(User.agency_id == agency_id)
+                    .values(session_epoch=User.session_epoch + 1).execution_options(synchronize_session="fetch"))
+
+
+def _acceptable_hash(password: str, username: str, display_name: str) -> str:
+    problem = password_problem(password, username, display_name)
+    if problem is not None:
+        raise InvalidInput([FieldError("password", problem)])
+    return hash_password(password)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

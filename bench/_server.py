@@ -22,13 +22,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def servers(env: dict[str, str], count: int = 1) -> Iterator[tuple[list[str], list[subprocess.Popen[bytes]]]]:
+def servers(env: dict[str, str], count: int = 1, logs: Path | None = None,
+            ) -> Iterator[tuple[list[str], list[subprocess.Popen[bytes]]]]:
     """``count`` servers (each with its scheduler) on the database in ``env``; their base URLs once all
-    answer ``/healthz``, and the processes (to sample their CPU and memory)."""
+    answer ``/healthz``, and the processes (to sample their CPU and memory, or to kill one). With ``logs``
+    each server's output goes to ``logs/server-N.log`` (to explain a failure), else nowhere."""
     ports = [free_port() for _ in range(count)]
+    sinks = [(logs / f"server-{n}.log").open("wb") if logs else None for n in range(count)]
     processes = [subprocess.Popen([sys.executable, "-m", "complaintflow.cli", "serve", "--port", str(port)],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for port in ports]
+                                  cwd=ROOT, env=env, stdout=sink or subprocess.DEVNULL,
+                                  stderr=subprocess.STDOUT if sink else subprocess.DEVNULL)
+                 for port, sink in zip(ports, sinks, strict=True)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url in urls:
@@ -43,5 +47,8 @@ def servers(env: dict[str, str], count: int = 1) -> Iterator[tuple[list[str], li
         yield urls, processes
     finally:
         for process in processes:
-            process.terminate()
+            process.terminate()  # nothing to do for one already killed
             process.wait(30)
+        for sink in sinks:
+            if sink:
+                sink.close()

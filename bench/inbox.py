@@ -112,7 +112,7 @@ def measure_http(url: str, agencies: int, queries: int) -> dict[str, float]:
     """``GET /api/v1/tasks`` one request at a time, as liaisons of random agencies."""
     rng = random.Random(13)
     now = datetime.now(SHANGHAI)
-    tokens = {code: issue_token(liaison(code), SECRET, now)[0] for code in map(agency_code, range(agencies))}
+    tokens = {code: issue_token(liaison(code), 0, SECRET, now)[0] for code in map(agency_code, range(agencies))}
     timings = []
     with httpx.Client(base_url=url, timeout=30) as client:
         for _ in range(queries):

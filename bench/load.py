@@ -40,7 +40,7 @@ from engine.runtime import ready_human_tasks
 from engine.specs import SpecCache
 from tests.workflows.scenario import complaint_body
 
-PASSWORD = "load-test-password"
+PASSWORD = "Load-Huaihe-4z6p"
 PATH = [("review", {"decision": "accept"}), ("arrange_mediation", {"mediator": "self"}),
         ("mediate", {"outcome": "agreement", "summary": "达成一致", "agreement_text": "退款",
                      "violation_found": False}),

@@ -28,6 +28,12 @@ app.add_typer(templates_app, name="templates")
 REFERENCE_WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
 
+@app.callback()
+def _configuration() -> None:
+    """Read the configuration before any command, so that every command refuses a bad one alike."""
+    get_settings()
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
@@ -60,9 +66,13 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="create the demo agen
     from agencies.demo import seed_demo
 
     product = _product()
-    with product.uow() as uow:
-        accounts = seed_demo(uow.session, product.settings.complaintflow_demo_password, now=product.clock.now())
-        uow.commit()
+    try:
+        with product.uow() as uow:
+            accounts = seed_demo(uow.session, product.settings.complaintflow_demo_password, now=product.clock.now())
+            uow.commit()
+    except InvalidInput as exc:
+        product.close()
+        _fail("错误 / error: COMPLAINTFLOW_DEMO_PASSWORD: " + "; ".join(e.message for e in exc.errors), 2)
     typer.echo("演示账号 / demo users:")
     for username, password in accounts:
         typer.echo(f"  {username:24} {password if password is not None else '(已存在 / exists)'}")
@@ -269,27 +279,34 @@ def sweep(at: Annotated[str | None, typer.Option(help="ISO-8601 instant to sweep
 def import_complaints(
     file: Path,
     as_user: Annotated[str | None, typer.Option("--as", help="登记人用户名 (默认按地区分派) / staff username")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="文件编码 (默认自动识别 UTF-8 或 GBK/GB18030) / file encoding (default: UTF-8, else GB18030)")] = None,
 ) -> None:
-    """Import complaints from a CSV file, with a progress bar; bad rows are listed, the rest imported."""
+    """Import complaints from a CSV file, with a progress bar; bad rows are listed by line, the rest imported.
+    Exit 1 when a row failed, 2 when the file cannot be read at all (nothing imported)."""
     from tqdm import tqdm
 
-    from agencies.bulk_import import import_csv, read_rows
+    from agencies.bulk_import import ImportFileError, import_rows, load_csv
     from agencies.repository import get_user
     from agencies.users import actor_for
 
     if not file.is_file():
         _fail(f"文件不存在 / no such file: {file}", 2)
+    try:
+        rows = load_csv(file, encoding)
+    except ImportFileError as exc:
+        _fail(f"错误 / error: {exc}", 2)
     product = _product()
     actor = None
     if as_user:
         with product.uow() as uow:
             user = get_user(uow.session, as_user)
-            if user is None:
+            if user is None or not user.active:
                 _fail(f"--as: 未知用户 / unknown user {as_user!r}", 2)
             actor = actor_for(uow.session, user)
-    total = sum(1 for _ in read_rows(file))
-    with tqdm(total=total, desc="导入 / importing", unit="件") as bar:
-        report = import_csv(file, product.session_factory, product.runner, actor, product.clock.now, bar.update)
+    with tqdm(total=len(rows), desc="导入 / importing", unit="件") as bar:
+        report = import_rows(rows, product.session_factory, product.runner, actor, product.clock.now,
+                             product.tracking_key, bar.update)
     product.close()
     typer.echo(f"已导入 / imported {report.imported}, 失败 / failed {len(report.failed)}")
     for line, message in report.failed:
@@ -320,7 +337,10 @@ def templates_check(
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          forwarded_allow_ips: Annotated[str | None, typer.Option(
+              help="反向代理地址 (逗号分隔)，仅信任其 X-Forwarded-For / trusted proxies "
+                   "(default: COMPLAINTFLOW_FORWARDED_ALLOW_IPS, else none)")] = None) -> None:
     """Run the web server with the scheduler; refuses to start while an override template is broken
     (a notice that cannot render rolls back the transition that sends it)."""
     import uvicorn
@@ -329,17 +349,34 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     from web.app import create_app
 
     settings = get_settings()
-    settings.check_production_secrets()
+    if forwarded_allow_ips is not None:
+        settings = settings.model_copy(update={"complaintflow_forwarded_allow_ips": forwarded_allow_ips})
     problems = _template_problems(settings.complaintflow_templates_dir)
     if problems:
         _fail("\n".join(f"错误 / error: COMPLAINTFLOW_TEMPLATES_DIR: {p}" for p in problems))
     upgrade(settings.database_url)
-    uvicorn.run(create_app(settings, with_scheduler=True), host=host, port=port)
+    # the application reads forwarded addresses itself (only from the configured proxies): uvicorn's own
+    # handling would trust any X-Forwarded-For sent from 127.0.0.1
+    uvicorn.run(create_app(settings, with_scheduler=True), host=host, port=port, proxy_headers=False,
+                server_header=False)
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
+    from complaintflow.secret_key import SecretKeyError
+
     try:
         app()
+    except ValidationError as exc:  # the environment's settings
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"配置错误 / configuration error: {field}: {error['msg'].removeprefix('Value error, ')}",
+                       err=True)
+        sys.exit(2)
+    except SecretKeyError as exc:
+        typer.echo(f"配置错误 / configuration error: {exc}", err=True)
+        sys.exit(2)
     except InvalidInput as exc:
         for error in exc.errors:
             typer.echo(f"错误 / error: {error.field}: {error.message}", err=True)

@@ -1,4 +1,4 @@
-"""Configuration from the environment (DESIGN.md §6), read once at start-up."""
+"""Configuration from the environment, read once at start-up."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash output can be brute-forced offline from one token
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     database_url: str = f"sqlite:///{os.getcwd()}/complaintflow.db"
-    complaintflow_secret_key: str = DEV_SECRET
+    # unset: a random key is generated at first start and kept in a file (complaintflow/secret_key.py)
+    complaintflow_secret_key: str | None = None
+    complaintflow_secret_file: str | None = None
     complaintflow_env: str = "development"
     smtp_url: str | None = None
     complaintflow_mail_from: str = "complaintflow@localhost"
@@ -24,6 +26,11 @@ class Settings(BaseSettings):
     complaintflow_demo_password: str | None = None
     complaintflow_templates_dir: str | None = None
     complaintflow_worker_threads: int = Field(default=4, ge=1, le=64)
+    # addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or networks);
+    # from anyone else the header is ignored, so a client cannot choose the address it is rate-limited by
+    complaintflow_forwarded_allow_ips: str = ""
+    # bearer token for GET /metrics; unset: /metrics answers only direct requests from this machine
+    complaintflow_metrics_token: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -35,9 +42,17 @@ class Settings(BaseSettings):
             return "postgresql+psycopg://" + value.removeprefix("postgres://")
         return value
 
-    def check_production_secrets(self) -> None:
-        if self.complaintflow_env != "development" and self.complaintflow_secret_key == DEV_SECRET:
-            raise RuntimeError("COMPLAINTFLOW_SECRET_KEY must be set outside development")
+    @field_validator("complaintflow_secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"COMPLAINTFLOW_SECRET_KEY 至少需要 {MIN_SECRET_BYTES} 字节，"
+                             f"可用 `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` 生成")
+        return value
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.database_url.startswith("postgresql")
 
 
 @lru_cache

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.tracking import derive_tracking_key
 from agencies.workflow_hooks import ProductHooks
+from complaintflow.secret_key import secret_key
 from complaintflow.settings import Settings, get_settings
 from engine.clock import Clock, SystemClock
 from engine.db.session import make_engine, make_read_session_factory, make_session_factory
@@ -27,9 +30,15 @@ class Product:
     clock: Clock
     deadlines: DeadlineService
     runner: Runner
+    secret_key: str
     specs: SpecCache = field(default_factory=SpecCache)
     channels: dict[str, Channel] = field(default_factory=dict)
     _read_factory: sessionmaker[Session] | None = None
+
+    @cached_property
+    def tracking_key(self) -> bytes:
+        """The key of tracking-code hashes, derived from the secret key (never the key itself)."""
+        return derive_tracking_key(self.secret_key)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -46,6 +55,7 @@ class Product:
 
 def build_product(settings: Settings | None = None, clock: Clock | None = None) -> Product:
     settings = settings or get_settings()
+    key = secret_key(settings)  # first: a product that cannot sign must not start
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     deadlines = DeadlineService()
@@ -56,4 +66,4 @@ def build_product(settings: Settings | None = None, clock: Clock | None = None) 
                      templates_dir=settings.complaintflow_templates_dir)
     channels = build_channels(session_factory, settings.smtp_url, settings.complaintflow_webhook_url,
                               settings.complaintflow_webhook_secret, settings.complaintflow_mail_from)
-    return Product(settings, engine, session_factory, clock, deadlines, runner, specs, channels)
+    return Product(settings, engine, session_factory, clock, deadlines, runner, key, specs, channels)

@@ -8,15 +8,16 @@ from contextlib import asynccontextmanager
 import anyio
 from anyio import to_thread
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agencies import regions
 from complaintflow.settings import Settings, get_settings
 from complaintflow.wiring import Product, build_product
 from engine.clock import Clock
-from web import errors
+from web import docs, errors
+from web.access_log import install_access_log_filter
 from web.middleware import RequestContext
 from web.routers import admin, auth, cases, complaints, directory, misc, people, tasks, workflows
-from web.security import RateLimiter
 
 HASHING_THREADS = 2  # Argon2 takes 64 MiB per hash: more at once would only add memory, not speed
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         # 0.8× the throughput of 1–4)
         to_thread.current_default_thread_limiter().total_tokens = settings.complaintflow_worker_threads
         regions.preload()
+        install_access_log_filter()  # no query string (tracking codes, search terms) in uvicorn's log
         if with_scheduler:
             from complaintflow.jobs import dispatch_notices, release_daily_digests, run_sweep
             from engine.scheduler import start_scheduler
@@ -51,16 +53,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             product.close()
 
     app = FastAPI(title="complaintflow", version="0.1.0", lifespan=lifespan,
-                  description="消费投诉多部门协同办理平台 API v1")
+                  description="消费投诉多部门协同办理平台 API v1",
+                  docs_url=None, redoc_url=None)  # their pages load from a CDN: web/docs.py serves /docs
     app.state.product = product
+    app.state.settings = settings  # what this server was started with (e.g. the /metrics token)
     app.state.hashing = anyio.CapacityLimiter(HASHING_THREADS)
-    app.state.limits = {  # per application, in memory (see web/security.py)
-        "login": RateLimiter(limit=5, window=300),
-        "public_intake": RateLimiter(limit=20, window=3600),
-        "public_lookup": RateLimiter(limit=60, window=300),
-    }
     errors.install(app)
     for module in (auth, directory, complaints, tasks, cases, workflows, admin, people, misc):
         app.include_router(module.router)
+    app.include_router(docs.router)
     app.add_middleware(RequestContext)
+    if settings.complaintflow_forwarded_allow_ips:
+        # outermost, so that everything inside sees the client's address a trusted proxy forwarded
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.complaintflow_forwarded_allow_ips)
     return app

@@ -27,6 +27,12 @@ TEXT = r"^[^\x00]*$"  # no NUL: PostgreSQL text cannot hold it
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted proxy forwarded (the proxy-headers
+    middleware rewrites the peer only for configured proxies, so a client cannot choose it)."""
+    return request.client.host if request.client else "-"
+
+
 async def get_product(request: Request) -> Product:  # async: no thread hop for a plain lookup
     product: Product = request.app.state.product
     return product
@@ -71,7 +77,8 @@ class Principal:
 
 # the user, their agency's code and whether the token was revoked: one round trip per request
 _PRINCIPAL = (
-    select(User.id, User.username, User.display_name, User.agency_id, User.roles, User.active, Agency.code,
+    select(User.id, User.username, User.display_name, User.agency_id, User.roles, User.active,
+           User.session_epoch, Agency.code, Agency.active.label("agency_active"),
            exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"))
     .outerjoin(Agency, Agency.id == User.agency_id)
     .where(User.username == bindparam("username"))
@@ -82,15 +89,15 @@ def current_principal(product: ProductDep, session: SessionDep,
                       token: Annotated[str | None, Depends(oauth2)]) -> Principal:
     if not token:
         raise Unauthorized("未登录 / not authenticated")
-    claims = read_token(token, product.settings.complaintflow_secret_key, product.clock.now())
+    claims = read_token(token, product.secret_key, product.clock.now())
     if claims is None:
         raise Unauthorized("令牌无效或已过期 / invalid or expired token")
     row = session.connection().execute(_PRINCIPAL, {"username": claims.username, "jti": claims.jti}).first()
     # end the read transaction: a write endpoint then holds one pooled connection, not two
     session.rollback()
-    if row is not None and row.revoked:
+    if row is not None and (row.revoked or row.session_epoch != claims.epoch):
         raise Unauthorized("令牌无效或已过期 / invalid or expired token")
-    if row is None or not row.active:
+    if row is None or not row.active or row.agency_active is False:
         raise Unauthorized("用户不可用 / user disabled")
     user = SignedInUser(row.id, row.username, row.display_name, row.agency_id, tuple(row.roles))
     return Principal(user, Actor(user.username, row.code, frozenset(user.roles)), claims)

@@ -1,10 +1,10 @@
-"""Web-only state: revoked tokens (logout)."""
+"""Web-only state: revoked tokens (logout) and rate-limited events."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db.base import Base
@@ -15,3 +15,17 @@ class RevokedToken(Base):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RateLimitEvent(Base):
+    """One counted event (a failed login, a public submission) under a limiter's key.
+
+    Kept in the database so that every server process counts the same events and a restart forgets
+    none; rows older than the longest window are deleted as new ones arrive."""
+
+    __tablename__ = "rate_limit_events"
+    __table_args__ = (Index("ix_rate_limit_events_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -20,7 +20,7 @@ from tests.agencies.factories import NOW
 @pytest.fixture
 def seeded(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with session_factory() as session, session.begin():
-        seed_demo(session, "demo-Pass-1", now=NOW)
+        seed_demo(session, "Huaihe-Demo-2026!", now=NOW)
     return session_factory
 
 

@@ -51,30 +51,30 @@ def _users(session: Session) -> dict[str, tuple[str | None, list[str]]]:
 
 def test_seed_creates_exactly_the_demo_data(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session, session.begin():
-        report = seed_demo(session, "demo-Pass-1", now=NOW)
-    assert sorted(report) == sorted((username, "demo-Pass-1") for username in EXPECTED_USERS)
+        report = seed_demo(session, "Huaihe-Demo-2026!", now=NOW)
+    assert sorted(report) == sorted((username, "Huaihe-Demo-2026!") for username in EXPECTED_USERS)
     assert len(report) == 13
     with session_factory() as session:
         assert _agencies(session) == EXPECTED_AGENCIES
         assert _users(session) == EXPECTED_USERS
         assert all(user.active and user.created_at == NOW for user in session.scalars(select(User)))
-        assert authenticate(session, "th-amr.liaison", "demo-Pass-1") is not None
-        assert authenticate(session, "admin", "demo-Pass-1") is not None
+        assert authenticate(session, "th-amr.liaison", "Huaihe-Demo-2026!") is not None
+        assert authenticate(session, "admin", "Huaihe-Demo-2026!") is not None
 
 
 def test_seed_twice_changes_nothing(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session, session.begin():
-        seed_demo(session, "first-Pass-1", now=NOW)
+        seed_demo(session, "Taihe-Seed-9x7q", now=NOW)
     with session_factory() as session:
         before = {u.username: u.password_hash for u in session.scalars(select(User))}
     with session_factory() as session, session.begin():
-        again = seed_demo(session, "second-Pass-2", now=NOW)
+        again = seed_demo(session, "Second-Seed-5k2w", now=NOW)
     assert sorted(again) == sorted((username, None) for username in EXPECTED_USERS)
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Agency)) == 6
         assert {u.username: u.password_hash for u in session.scalars(select(User))} == before
         assert _agencies(session) == EXPECTED_AGENCIES
-        assert authenticate(session, "fy-cca.supervisor", "first-Pass-1") is not None
+        assert authenticate(session, "fy-cca.supervisor", "Taihe-Seed-9x7q") is not None
 
 
 def test_seed_without_password_gives_each_user_a_random_one(session_factory: sessionmaker[Session]) -> None:
@@ -92,9 +92,9 @@ def test_seed_without_password_gives_each_user_a_random_one(session_factory: ses
 
 def test_seed_completes_a_partial_installation(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session, session.begin():
-        seed_demo(session, "first-Pass-1", now=NOW)
+        seed_demo(session, "Taihe-Seed-9x7q", now=NOW)
         session.delete(session.scalars(select(User).where(User.username == "lq-amr.supervisor")).one())
     with session_factory() as session, session.begin():
-        report = dict(seed_demo(session, "second-Pass-2", now=NOW))
-    assert report["lq-amr.supervisor"] == "second-Pass-2"
+        report = dict(seed_demo(session, "Second-Seed-5k2w", now=NOW))
+    assert report["lq-amr.supervisor"] == "Second-Seed-5k2w"
     assert [name for name, secret in report.items() if secret is not None] == ["lq-amr.supervisor"]

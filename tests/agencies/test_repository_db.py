@@ -27,7 +27,7 @@ from tests.agencies.factories import NOW
 @pytest.fixture
 def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as s, s.begin():
-        seed_demo(s, "demo-Pass-1", now=NOW)
+        seed_demo(s, "Huaihe-Demo-2026!", now=NOW)
     with session_factory() as s:
         yield s
         s.rollback()
@@ -107,27 +107,28 @@ def test_inactive_users_get_no_notices_and_cannot_log_in(session: Session) -> No
     user.active = False
     session.flush()
     assert parent_supervisors(session, require_agency(session, "th-amr")) == []
-    assert authenticate(session, "fy-amr.supervisor", "demo-Pass-1") is None
+    assert authenticate(session, "fy-amr.supervisor", "Huaihe-Demo-2026!") is None
 
 
 def test_authenticate(session: Session) -> None:
-    user = authenticate(session, "th-cca.liaison", "demo-Pass-1")
+    user = authenticate(session, "th-cca.liaison", "Huaihe-Demo-2026!")
     assert user is not None and user.roles == ["liaison"]
     assert authenticate(session, "th-cca.liaison", "wrong") is None
-    assert authenticate(session, "nobody", "demo-Pass-1") is None
+    assert authenticate(session, "nobody", "Huaihe-Demo-2026!") is None
 
 
 def test_create_user_rules(session: Session) -> None:
     with pytest.raises(InvalidUser, match="only an administrator"):
         create_user(
-            session, username="x", display_name="x", password="pw-123456", agency=None, roles=[Role.LIAISON], now=NOW
+            session, username="x", display_name="x", password="pw-Huaihe-3n8k", agency=None, roles=[Role.LIAISON],
+            now=NOW,
         )
     with pytest.raises(InvalidUser, match="roles"):
         create_user(
             session,
             username="y",
             display_name="y",
-            password="pw-123456",
+            password="pw-Huaihe-3n8k",
             agency=require_agency(session, "th-amr"),
             roles=["boss"],
             now=NOW,
@@ -136,7 +137,7 @@ def test_create_user_rules(session: Session) -> None:
         session,
         username="th-amr.officer",
         display_name="执法员",
-        password="pw-123456",
+        password="pw-Huaihe-3n8k",
         agency=require_agency(session, "th-amr"),
         roles=["enforcement", "enforcement"],
         now=NOW,

@@ -14,7 +14,7 @@ from complaintflow.settings import Settings
 from tests.workflows.scenario import Scenario, complaint_body
 from web.app import create_app
 
-PASSWORD = "demo-password"
+PASSWORD = "Huaihe-Demo-2026!"
 
 
 @dataclass

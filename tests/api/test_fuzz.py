@@ -17,7 +17,7 @@ import pytest
 
 from bench._server import ROOT, servers
 
-PASSWORD = "fuzz-password-123"
+PASSWORD = "Fuzz-Huaihe-8d3m"
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def test_admins_manage_agencies_and_users(api: Api) -> None:
     assert api.post("/api/v1/agencies", "admin", json=agency).status_code == 409
     assert api.post("/api/v1/agencies", "admin", json={**agency, "code": "x-amr", "region_code": "349999"}
                     ).json()["detail"][0]["field"] == "region_code"
-    user = {"username": "jq-amr.liaison", "display_name": "界首联络员", "password": "demo-password",
+    user = {"username": "jq-amr.liaison", "display_name": "界首联络员", "password": "Huaihe-Demo-2026!",
             "agency": "jq-amr", "roles": ["liaison", "enforcement"], "email": "jq@example.cn"}
     assert api.post("/api/v1/users", "admin", json=user).json()["agency"] == "jq-amr"
     assert api.post("/api/v1/users", "admin", json={**user, "username": "nobody", "agency": None}

@@ -61,7 +61,7 @@ class Scenario:
     # ------------------------------------------------------------------ set-up
     def seed(self) -> Scenario:
         with self.product.uow() as uow:
-            seed_demo(uow.session, "demo-password", now=self.clock.now())
+            seed_demo(uow.session, "Huaihe-Demo-2026!", now=self.clock.now())
             for path in sorted(WORKFLOWS.glob("*.bpmn")):
                 version = upload(uow.session, path.read_bytes(), filename=path.name, actor="admin",
                                  now=self.clock.now(), known_rules=self.product.deadlines.rule_names()).version
@@ -87,7 +87,7 @@ class Scenario:
         actor = self.actor(f"{received_by}.liaison") if received_by else None
         with self.product.uow() as uow:
             submitted = submit_complaint(uow.session, self.product.runner, complaint_body(**overrides),
-                                         actor=actor, now=self.clock.now())
+                                         actor=actor, now=self.clock.now(), tracking_key=self.product.tracking_key)
             uow.commit()
             return submitted.complaint
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, status
+from pydantic import AfterValidator, BaseModel
 
 from agencies.complaints import find_by_tracking
+from agencies.intake import EARLIEST_DATE, LATEST_DATE, bounded_date
+from agencies.submission_keys import HEADER as IDEMPOTENCY_HEADER
+from agencies.submission_keys import Render
 from complaintflow import services
-from web import queries
-from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser
+from complaintflow.wiring import Product
+from web import queries, rate_limits
+from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser, client_address
 from web.errors import TooManyRequests
 from web.responses import answer
 from web.schemas import ComplaintDetail, ComplaintPage, EventOut, PublicStatus, StaffSubmittedOut, SubmittedOut
-from web.security import RateLimiter
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
@@ -24,12 +29,18 @@ ComplaintBody = Annotated[dict[str, Any], Body(description="DESIGN §5 complaint
     "subject": "空调不制冷", "description": "购买一周后不制冷"}])]
 
 
-def _limit(request: Request, name: str, message: str) -> None:
-    limiter: RateLimiter = request.app.state.limits[name]
-    key = request.client.host if request.client else "-"
-    if limiter.blocked(key):
+def _limit(request: Request, product: Product, limit: rate_limits.Limit, message: str) -> None:
+    """Count this request against a per-address limit shared by every server process (429 past it)."""
+    with product.uow() as uow:
+        admitted = rate_limits.admit(uow.session, limit, client_address(request), product.clock.now())
+        uow.commit()
+    if not admitted:
         raise TooManyRequests(message)
-    limiter.hit(key)
+
+
+IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, description=(
+    "1–100 printable ASCII characters, new for each submission. Within 24 hours the same key with the same body "
+    "answers the first answer again (same id, tracking number and code); with another body, 422."))]
 
 
 def _submitted(submitted: services.Submitted) -> dict[str, Any]:
@@ -38,21 +49,50 @@ def _submitted(submitted: services.Submitted) -> dict[str, Any]:
             "process_instance_id": submitted.process_instance_id}
 
 
+def _staff_answer(submitted: services.Submitted) -> dict[str, Any]:
+    return {**_submitted(submitted), "next_tasks": submitted.opened_tasks}
+
+
+def _kept(model: type[BaseModel], content: Callable[[services.Submitted], dict[str, Any]]) -> Render:
+    """How an answer is stored for a repeated Idempotency-Key: JSON types only, exactly what is sent."""
+    return lambda submitted: model.model_validate(content(submitted)).model_dump(mode="json")
+
+
+def _replayed(model: type[BaseModel], replayed: services.Replayed) -> Any:
+    response = answer(model, replayed.response, status.HTTP_201_CREATED)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 @router.post("/complaints", status_code=status.HTTP_201_CREATED, response_model=StaffSubmittedOut)
-def create_complaint(body: ComplaintBody, principal: StaffUser, product: ProductDep) -> Any:
+def create_complaint(body: ComplaintBody, principal: StaffUser, product: ProductDep,
+                     idempotency_key: IdempotencyKey = None) -> Any:
     """Register a complaint for your agency (or ``received_by``) and start its workflow; answers the tasks it
     opened."""
-    submitted = services.submit(product, body, principal.actor)
-    return answer(StaffSubmittedOut, {**_submitted(submitted), "next_tasks": submitted.opened_tasks},
-                  status.HTTP_201_CREATED)
+    submitted = services.submit(product, body, principal.actor, idempotency_key=idempotency_key,
+                                render=_kept(StaffSubmittedOut, _staff_answer))
+    if isinstance(submitted, services.Replayed):
+        return _replayed(StaffSubmittedOut, submitted)
+    return answer(StaffSubmittedOut, _staff_answer(submitted), status.HTTP_201_CREATED)
 
 
 @router.post("/public/complaints", status_code=status.HTTP_201_CREATED, response_model=SubmittedOut,
              tags=["public"])
-def create_public_complaint(body: ComplaintBody, request: Request, product: ProductDep) -> SubmittedOut:
-    """The public form: routed to the competent regulator by the business's region; keep the tracking code."""
-    _limit(request, "public_intake", "提交过于频繁 / too many submissions from this address")
-    return SubmittedOut(**_submitted(services.submit(product, body, None)))
+def create_public_complaint(body: ComplaintBody, request: Request, product: ProductDep,
+                            idempotency_key: IdempotencyKey = None) -> Any:
+    """The public form: routed to the competent regulator by the business's region; keep the tracking code.
+    ``received_at`` is the time of arrival and may not be sent; the same complaint again within 24 hours is
+    refused (409, with the earlier tracking number)."""
+    _limit(request, product, rate_limits.PUBLIC_INTAKE, "提交过于频繁，请稍后再试 / too many submissions")
+    submitted = services.submit(product, body, None, idempotency_key=idempotency_key,
+                                render=_kept(SubmittedOut, _submitted))
+    if isinstance(submitted, services.Replayed):
+        return _replayed(SubmittedOut, submitted)
+    return answer(SubmittedOut, _submitted(submitted), status.HTTP_201_CREATED)
+
+
+FilterDate = Annotated[date, AfterValidator(bounded_date)]
+_FILTER_DATES = f"a date of receipt in Asia/Shanghai, {EARLIEST_DATE}..{LATEST_DATE}"
 
 
 @router.get("/complaints", response_model=ComplaintPage)
@@ -60,7 +100,8 @@ def list_complaints(principal: StaffUser, session: SessionDep,
                     status_: Annotated[str | None, Query(alias="status", max_length=30, pattern=WORD)] = None,
                     kind: Annotated[str | None, Query(max_length=20, pattern=WORD)] = None,
                     q: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
-                    received_from: date | None = None, received_to: date | None = None,
+                    received_from: Annotated[FilterDate | None, Query(description=_FILTER_DATES)] = None,
+                    received_to: Annotated[FilterDate | None, Query(description=_FILTER_DATES)] = None,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ComplaintPage:
     items, total = queries.list_complaints(session, principal.user.agency_id, status=status_, kind=kind, q=q,
@@ -71,21 +112,23 @@ def list_complaints(principal: StaffUser, session: SessionDep,
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintDetail)
 def get_complaint(complaint_id: Id, principal: StaffUser, session: SessionDep, product: ProductDep) -> Any:
+    """The complaint; the complainant's personal data whole only as far as your agency's part in it allows."""
     complaint = queries.visible_complaint(session, complaint_id, principal.user.agency_id)
-    return queries.complaint_detail(session, complaint, product.clock.now())
+    return queries.complaint_detail(session, complaint, product.clock.now(), principal.user.agency_id)
 
 
 @router.get("/complaints/{complaint_id}/events", response_model=list[EventOut])
 def complaint_events(complaint_id: Id, principal: StaffUser, session: SessionDep) -> Any:
-    queries.visible_complaint(session, complaint_id, principal.user.agency_id)
-    return queries.events(session, complaint_id)
+    complaint = queries.visible_complaint(session, complaint_id, principal.user.agency_id)
+    return queries.events(session, complaint, principal.user.agency_id)
 
 
 @router.get("/public/complaints/{tracking_no}", response_model=PublicStatus, tags=["public"])
 def public_status(tracking_no: Annotated[str, Path(max_length=40, pattern=WORD)], request: Request, session: SessionDep,
-                  code: Annotated[str, Query(min_length=1, max_length=40, pattern=WORD)]) -> Any:
+                  product: ProductDep, code: Annotated[str, Query(min_length=1, max_length=40, pattern=WORD)]) -> Any:
     """Status for the complainant: no personal data. A wrong number and a wrong code look the same."""
-    _limit(request, "public_lookup", "查询过于频繁 / too many lookups")
-    complaint = services.require(find_by_tracking(session, tracking_no, code))
+    _limit(request, product, rate_limits.PUBLIC_LOOKUP, "查询过于频繁，请稍后再试 / too many lookups")
+    complaint = services.require(find_by_tracking(session, tracking_no, code,
+                                                              tracking_key=product.tracking_key))
     return PublicStatus(tracking_no=complaint.tracking_no, kind=complaint.kind, status=complaint.status,
                         received_at=complaint.received_at, updated_at=complaint.updated_at)

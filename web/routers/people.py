@@ -9,11 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from agencies.errors import InvalidUser
-from agencies.passwords import hash_password
 from agencies.regions import region_exists
 from agencies.repository import get_agency_by_code, get_user
 from agencies.tables import Agency, User
-from agencies.users import create_user
+from agencies.users import create_user, end_agency_sessions, end_sessions, set_password
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from web.deps import AdminUser, Key, ProductDep, SessionDep
 
@@ -46,7 +45,7 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(pattern=CODE)
     display_name: str = Field(min_length=1, max_length=100, pattern=NAME)
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=1, max_length=200)
     agency: str | None = Field(default=None, pattern=CODE)
     roles: list[Role] = Field(min_length=1, max_length=4)
     email: str | None = Field(default=None, max_length=200, pattern=EMAIL)
@@ -55,7 +54,7 @@ class UserIn(BaseModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME)
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    password: str | None = Field(default=None, min_length=1, max_length=200)
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=4)
     active: bool | None = None
     email: str | None = Field(default=None, max_length=200, pattern=EMAIL)
@@ -113,6 +112,8 @@ def change_agency(code: Key, body: AgencyPatch, admin: AdminUser, product: Produ
             if parent is not None and parent.id == agency.id:
                 raise InvalidInput([FieldError("parent", "不能以自身为上级 / an agency cannot supervise itself")])
             agency.parent_id = parent.id if parent else None
+        if changes.get("active") is False and agency.active:
+            end_agency_sessions(uow.session, agency.id)
         for key, value in changes.items():
             setattr(agency, key, value)
         product.runner.audit(uow.session, admin.actor, "agency.changed", None, None, None,
@@ -156,7 +157,9 @@ def change_user(username: Key, body: UserPatch, admin: AdminUser, product: Produ
         before = {"roles": user.roles, "active": user.active, "display_name": user.display_name}
         changes = _settable(body, nullable={"email"})
         if "password" in changes:
-            user.password_hash = hash_password(changes.pop("password"))
+            set_password(user, changes.pop("password"))
+        if changes.get("active") is False and user.active:
+            end_sessions(user)
         for key, value in changes.items():
             setattr(user, key, value)
         product.runner.audit(uow.session, admin.actor, "user.changed", None, None, None, {
