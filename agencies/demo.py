@@ -72,7 +72,7 @@ def seed_demo(session: Session, password: str | None, *, now: datetime | None = 
         if get_user(session, username) is not None:
             report.append((username, None))
             continue
-        secret = password if password is not None else random_password()
+        secret = password if password is not None else random_password(username)
         create_user(
             session,
             username=username,

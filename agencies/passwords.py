@@ -76,6 +76,10 @@ def dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def random_password() -> str:
-    """A random initial password (≈ 96 bits), printed once for the user to change."""
-    return secrets.token_urlsafe(12)
+def random_password(username: str = "") -> str:
+    """A random initial password (≈ 96 bits), printed once for the user to change; drawn again in the
+    rare case that chance produced something the policy calls guessable."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if password_problem(candidate, username) is None:
+            return candidate
