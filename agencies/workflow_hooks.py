@@ -21,7 +21,7 @@ from agencies.vocab import AgencyKind, CaseStatus, ComplaintStatus, Involvement
 from engine.clock import Clock
 from engine.db.dialect import dialect_insert
 from engine.db.tables import OpenTask
-from engine.deadlines import DeadlineService
+from engine.deadlines.service import DeadlineService
 from engine.errors import FieldError, InvalidInput, ScriptError
 from engine.runner import InstanceRecord, TransitionContext
 
@@ -94,6 +94,9 @@ class ProductScriptServices:
 
 
 class ProductHooks:
+    """The product's implementation of the engine's ``TransitionHooks``: script services, the agency
+    kind that picks an escalation ladder, and what follows a transition (complaints, cases, notices)."""
+
     def __init__(self, clock: Clock, deadlines: DeadlineService) -> None:
         self.clock = clock
         self.deadlines = deadlines

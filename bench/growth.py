@@ -24,7 +24,7 @@ from bench import sweep as sweep_bench
 from bench._db import scratch_database, seed_instances
 from engine.db.session import make_session_factory
 from engine.db.tables import AuditEvent
-from engine.escalation import sweep_steps
+from engine.deadlines.ladder import sweep_steps
 
 
 def background(engine: Any, instances: int) -> None:

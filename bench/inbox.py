@@ -1,6 +1,6 @@
 """Inbox benchmark: 100,000 open tasks across 500 agencies; latency of one liaison's inbox, twice:
 
-- the inbox query alone (engine.inbox, one session per query);
+- the inbox query alone (engine.task_inbox, one session per query);
 - ``GET /api/v1/tasks`` against a real ``complaintflow serve`` on the same database: signed-in user
   check, the page and its total count, JSON — what a liaison's browser waits for.
 
@@ -34,7 +34,7 @@ from bench._server import servers
 from engine.clock import SHANGHAI
 from engine.db.session import make_session_factory
 from engine.db.tables import OpenTask
-from engine.inbox import InboxQuery, inbox
+from engine.task_inbox import InboxQuery, inbox
 from web.security import issue_token
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=SHANGHAI)

@@ -35,7 +35,7 @@ from engine.bpmn.scaffold import UserTask, build
 from engine.clock import SHANGHAI, FixedClock
 from engine.db.session import make_session_factory
 from engine.db.tables import OpenTask
-from engine.deadlines import DeadlineService
+from engine.deadlines.service import DeadlineService
 from engine.runner import Actor, InstanceRecord, Runner, TransitionContext
 from engine.specs import SpecCache, deploy, upload
 from engine.uow import UnitOfWork

@@ -34,10 +34,10 @@ from bench._server import ROOT, servers
 from bench.lifecycle import bare_spiff
 from engine.db.session import make_session_factory
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
-from engine.deadlines import DeadlineService
+from engine.deadlines.service import DeadlineService
 from engine.runner import Runner
-from engine.runtime import ready_human_tasks
 from engine.specs import SpecCache
+from engine.spiff import ready_human_tasks
 from tests.workflows.scenario import complaint_body
 
 PASSWORD = "Load-Huaihe-4z6p"

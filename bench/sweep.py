@@ -23,7 +23,7 @@ from bench._db import scratch_database, seed_instances
 from engine.clock import SHANGHAI
 from engine.db.session import make_session_factory
 from engine.db.tables import AuditEvent, DeadlineStep, OpenTask
-from engine.escalation import sweep_steps
+from engine.deadlines.ladder import sweep_steps
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=SHANGHAI)
 CHUNK = 10_000

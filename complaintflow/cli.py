@@ -99,7 +99,7 @@ def _deploy(product, path: Path, only_if_new: bool = False) -> str:  # type: ign
 def workflows_validate(file: Path) -> None:
     """Validate a BPMN file: XSD, parse, sandbox compilation, product rules."""
     from engine.bpmn.validation import validate_bpmn
-    from engine.deadlines import DeadlineService
+    from engine.deadlines.service import DeadlineService
 
     if not file.is_file():
         _fail(f"文件不存在 / no such file: {file}", 2)
@@ -201,7 +201,7 @@ def calendar_set_year(
     actor: Annotated[str, typer.Option(help="who makes the change (audited)")] = "admin",
 ) -> None:
     """Enter a year's holidays and make-up working days; provisional deadlines are recomputed."""
-    from engine.deadline_config import recompute_provisional, reload, set_calendar_year
+    from engine.deadlines.config import recompute_provisional, reload, set_calendar_year
 
     holidays, workdays = _dates(holiday, "--holiday"), _dates(workday or [], "--workday")
     product = _product()
@@ -218,7 +218,7 @@ def calendar_set_year(
 @rules_app.command("list")
 def rules_list() -> None:
     """Show every deadline rule and its versions."""
-    from engine.deadline_config import load_policy
+    from engine.deadlines.config import load_policy
 
     product = _product()
     with product.uow() as uow:
@@ -239,7 +239,7 @@ def rules_add(
     actor: Annotated[str, typer.Option(help="who makes the change (audited)")] = "admin",
 ) -> None:
     """Add a version of a deadline rule (e.g. ``rules add acceptance 5wd --from 2027-01-01``)."""
-    from engine.deadline_config import add_rule_version
+    from engine.deadlines.config import add_rule_version
 
     [start] = _dates([valid_from], "--from")
     product = _product()

@@ -10,8 +10,8 @@ from agencies.deadline_notices import DeadlineNotices
 from agencies.submission_keys import purge_expired
 from complaintflow.metrics import SWEEP_SECONDS
 from complaintflow.wiring import Product
-from engine.deadline_config import reload
-from engine.escalation import EscalationReport, sweep_steps
+from engine.deadlines.config import reload
+from engine.deadlines.ladder import EscalationReport, sweep_steps
 from engine.sweep import SweepReport, fire_due_timers
 from notifications.dispatcher import DispatchReport, dispatch_pending, release_digests
 

@@ -18,10 +18,10 @@ from agencies.tables import Agency
 from agencies.users import actor_for
 from complaintflow.wiring import Product
 from engine.db.tables import OpenTask, SpecVersion
+from engine.deadlines.suspension import resume, suspend
 from engine.errors import NotFound
 from engine.runner import Actor, CompletionResult
 from engine.specs import UploadResult, deploy, upload
-from engine.suspension import resume, suspend
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def migrate_instances(product: Product, key: str, from_version: int, to_version:
 
     from engine.db.tables import ProcessInstance
     from engine.errors import Conflict
-    from engine.migration import apply, plan
+    from engine.version_migration import apply, plan
 
     with product.reader() as uow:
         versions = dict(uow.session.execute(select(SpecVersion.version, SpecVersion.id).where(

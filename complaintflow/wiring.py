@@ -14,7 +14,7 @@ from complaintflow.secret_key import secret_key
 from complaintflow.settings import Settings, get_settings
 from engine.clock import Clock, SystemClock
 from engine.db.session import make_engine, make_read_session_factory, make_session_factory
-from engine.deadlines import DeadlineService
+from engine.deadlines.service import DeadlineService
 from engine.runner import Runner
 from engine.specs import SpecCache
 from engine.uow import UnitOfWork

@@ -22,7 +22,7 @@ from SpiffWorkflow.task import Task
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import audit, spiff
 from engine.bpmn.loader import SpecBundle, TaskDefinition
 from engine.clock import Clock
 from engine.db import statements as sql
@@ -34,9 +34,9 @@ from engine.db.tables import (
     PendingTimer,
     SpecVersion,
 )
-from engine.deadlines import DeadlineService, as_instant
+from engine.deadlines.ladder import Ladders, step_rows
+from engine.deadlines.service import DeadlineService, as_instant
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ScriptError
-from engine.escalation import Ladders, step_rows
 from engine.forms import own_agency_errors
 from engine.sandbox import ScriptServices, bind_services, reset_services, root_cause
 from engine.serialization import dump_state, fresh_top_spec, load_state
@@ -72,7 +72,7 @@ class TransitionContext:
     task_agency: str | None = None  # agency of the task being completed
 
 
-class ProductHooks(Protocol):
+class TransitionHooks(Protocol):
     """The product's side of a transition (complaints, cases, notices) — kept out of the engine."""
 
     def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> ScriptServices: ...
@@ -96,13 +96,13 @@ class InstanceRecord:
 @dataclass(frozen=True)
 class _Snapshot:
     ready: dict[str, Task]
-    messages: set[runtime.WaitingMessage]
-    timers: set[runtime.WaitingTimer]
+    messages: set[spiff.WaitingMessage]
+    timers: set[spiff.WaitingTimer]
 
     @classmethod
     def of(cls, workflow: BpmnWorkflow) -> _Snapshot:
-        return cls({str(t.id): t for t in runtime.ready_human_tasks(workflow)},
-                   runtime.waiting_messages(workflow), runtime.waiting_timers(workflow))
+        return cls({str(t.id): t for t in spiff.ready_human_tasks(workflow)},
+                   spiff.waiting_messages(workflow), spiff.waiting_timers(workflow))
 
 
 @dataclass
@@ -122,7 +122,7 @@ class CompletionResult:
 
 
 class Runner:
-    def __init__(self, clock: Clock, specs: SpecCache, deadlines: DeadlineService, hooks: ProductHooks,
+    def __init__(self, clock: Clock, specs: SpecCache, deadlines: DeadlineService, hooks: TransitionHooks,
                  ladders: Ladders | None = None) -> None:
         self.clock = clock
         self.specs = specs
@@ -157,7 +157,7 @@ class Runner:
         definition = loaded.bundle.task(row.process_id, row.task_name)
         clean = validate_form(definition, data, own_agency=row.agency_code)
         ctx.submitted, ctx.task_agency = clean, row.agency_code
-        self._transition(ctx, loaded, lambda wf: runtime.run_task(wf, task, clean), "task.completed",
+        self._transition(ctx, loaded, lambda wf: spiff.run_task(wf, task, clean), "task.completed",
                          {"task": row.task_name, "title": row.title, "data": clean}, task_id=task_id,
                          agency_code=row.agency_code)
         return CompletionResult(loaded.record.id, task_id, ctx.opened, loaded.record.status)
@@ -166,19 +166,19 @@ class Runner:
                 actor: Actor = SYSTEM) -> str:
         """Route a message from outside (an integration); returns where it went."""
         ctx = TransitionContext(session, self.clock.now(), actor)
-        return self._route(ctx, runtime.OutgoingMessage(name, payload, correlations or {}), None, 0)
+        return self._route(ctx, spiff.OutgoingMessage(name, payload, correlations or {}), None, 0)
 
     def fire_timers(self, session: Session, instance_id: int, actor: Actor = SYSTEM) -> InstanceRecord:
         ctx = TransitionContext(session, self.clock.now(), actor)
         loaded = self._load(session, instance_id)
-        self._transition(ctx, loaded, runtime.fire_timers, "timers.fired", {})
+        self._transition(ctx, loaded, spiff.fire_timers, "timers.fired", {})
         return loaded.record
 
     def recompute_timers(self, session: Session, instance_id: int, actor: Actor = SYSTEM) -> InstanceRecord:
         """Re-evaluate the instants of waiting timers (after the calendar or a rule changed)."""
         ctx = TransitionContext(session, self.clock.now(), actor)
         loaded = self._load(session, instance_id)
-        self._transition(ctx, loaded, runtime.reevaluate_timers, "timers.recomputed", {})
+        self._transition(ctx, loaded, spiff.reevaluate_timers, "timers.recomputed", {})
         return loaded.record
 
     def load_workflow(self, session: Session, instance_id: int) -> BpmnWorkflow:
@@ -265,7 +265,7 @@ class Runner:
     def _create(self, ctx: TransitionContext, version: SpecVersion, data: dict[str, Any],
                 complaint_id: int | None) -> _Loaded:
         bundle = self.specs.get(ctx.session, version.id)
-        workflow = runtime.new_workflow(fresh_top_spec(bundle.top_spec), bundle.subprocess_specs, data)
+        workflow = spiff.new_workflow(fresh_top_spec(bundle.top_spec), bundle.subprocess_specs, data)
         instance_id = ctx.session.connection().execute(sql.INSERT_INSTANCE, {
             "spec_version_id": version.id, "status": "running", "state": "", "version": 0,
             "complaint_id": complaint_id, "created_at": ctx.now, "updated_at": ctx.now}).scalar_one()
@@ -280,7 +280,7 @@ class Runner:
 
     def _restore(self, session: Session, record: InstanceRecord) -> _Loaded:
         bundle = self.specs.get(session, record.spec_version_id)
-        workflow = runtime.attach(load_state(record.state, bundle.resumable_top_spec, bundle.subprocess_specs))
+        workflow = spiff.attach(load_state(record.state, bundle.resumable_top_spec, bundle.subprocess_specs))
         return _Loaded(record, bundle, workflow, _Snapshot.of(workflow))
 
     def _transition(self, ctx: TransitionContext, loaded: _Loaded, action: Callable[[BpmnWorkflow], Any],
@@ -288,7 +288,7 @@ class Runner:
                     agency_code: str | None = None) -> None:
         token = bind_services(self.hooks.script_services(ctx, loaded.record))
         try:
-            with runtime.engine_clock(self.clock):
+            with spiff.engine_clock(self.clock):
                 _run_engine(action, loaded.workflow)
                 self._settle(ctx, loaded, hops)
         finally:
@@ -304,7 +304,7 @@ class Runner:
     def _settle(self, ctx: TransitionContext, loaded: _Loaded, hops: int) -> None:
         """Route what the workflow sent, then take in parked messages it now waits for, until quiet."""
         for _ in range(MAX_MESSAGE_HOPS):
-            outgoing = runtime.take_outgoing(loaded.workflow)
+            outgoing = spiff.take_outgoing(loaded.workflow)
             for message in outgoing:
                 self._route(ctx, message, loaded.record.id, hops + 1)
             if not self._take_parked(ctx, loaded) and not outgoing:
@@ -313,7 +313,7 @@ class Runner:
                           f"{MAX_MESSAGE_HOPS} rounds")
 
     def _take_parked(self, ctx: TransitionContext, loaded: _Loaded) -> bool:
-        new = runtime.waiting_messages(loaded.workflow) - loaded.before.messages
+        new = spiff.waiting_messages(loaded.workflow) - loaded.before.messages
         took = False
         for waiting in new:
             parked = ctx.session.scalars(
@@ -321,13 +321,13 @@ class Runner:
                     PendingMessage.correlation, waiting.correlation)).order_by(PendingMessage.id)).all()
             for message in parked:
                 body = message.payload or {}
-                if runtime.deliver_message(loaded.workflow, message.name, body.get("payload"),
+                if spiff.deliver_message(loaded.workflow, message.name, body.get("payload"),
                                            body.get("correlations")):
                     ctx.session.delete(message)
                     took = True
         return took
 
-    def _route(self, ctx: TransitionContext, message: runtime.OutgoingMessage, source: int | None, hops: int) -> str:
+    def _route(self, ctx: TransitionContext, message: spiff.OutgoingMessage, source: int | None, hops: int) -> str:
         if hops > MAX_MESSAGE_HOPS:
             raise ScriptError("message routing does not terminate")
         target = ctx.session.scalar(
@@ -337,7 +337,7 @@ class Runner:
                 MessageSubscription.instance_id != (source or 0)).limit(1))
         if target is not None:
             loaded = self._load(ctx.session, target)
-            self._transition(ctx, loaded, lambda wf: runtime.deliver_message(
+            self._transition(ctx, loaded, lambda wf: spiff.deliver_message(
                 wf, message.name, message.payload, message.correlations), "message.received",
                 {"message": message.name, "from_instance": source}, hops=hops)
             return f"instance:{target}"
@@ -348,7 +348,7 @@ class Runner:
 
             def start_and_deliver(wf: BpmnWorkflow) -> None:
                 wf.do_engine_steps()
-                runtime.deliver_message(wf, message.name, message.payload, message.correlations)
+                spiff.deliver_message(wf, message.name, message.payload, message.correlations)
 
             self._transition(ctx, loaded, start_and_deliver, "instance.started",
                              {"spec": version.key, "message": message.name, "from_instance": source}, hops=hops)
@@ -434,10 +434,10 @@ class Runner:
     def audit(self, session: Session, actor: Actor, action: str, instance_id: int | None,
                complaint_id: int | None, task_id: str | None, details: dict[str, Any],
                at: datetime | None = None, agency_code: str | None = None) -> None:
-        session.connection().execute(sql.INSERT_AUDIT, {
-            "at": at or self.clock.now(), "actor": actor.username, "action": action, "instance_id": instance_id,
-            "agency_code": agency_code or actor.agency_code, "complaint_id": complaint_id, "case_id": None,
-            "task_id": task_id, "details": details})
+        """Audit an actor's action (see ``engine.audit``); the agency is the actor's unless one is given."""
+        audit.record(session, actor=actor.username, action=action, at=at or self.clock.now(),
+                     agency_code=agency_code or actor.agency_code, instance_id=instance_id,
+                     complaint_id=complaint_id, task_id=task_id, details=details)
 
 
 def _lane_allows(lane: str | None, roles: frozenset[str]) -> bool:

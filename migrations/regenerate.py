@@ -14,7 +14,17 @@ from alembic import command
 from engine.db.migrate import MIGRATIONS_DIR, alembic_config
 
 
+def later_migrations(versions: Path) -> list[Path]:
+    """Migrations after the initial one: once one exists, databases may stand at 0001 with later
+    changes applied on top, and rewriting 0001 would silently give them a different schema."""
+    return sorted(p for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py") if not p.name.startswith("0001_"))
+
+
 def main() -> None:
+    later = later_migrations(MIGRATIONS_DIR / "versions")
+    if later:
+        raise SystemExit("拒绝重写 0001：已有后续迁移 / refusing to rewrite 0001, later migrations exist: "
+                         + ", ".join(p.name for p in later) + "; add a new migration instead")
     for old in (MIGRATIONS_DIR / "versions").glob("0001_*.py"):
         old.unlink()
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import SHANGHAI, ensure_aware
 from engine.db.dialect import skip_locked
 from notifications import config
-from notifications._rows import Notice, insert_new, make_row
 from notifications.errors import TemplateError
+from notifications.outbox_rows import Notice, insert_new, make_row
 from notifications.tables import OutboxMessage
 from notifications.vocab import ChannelName, Status
 

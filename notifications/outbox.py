@@ -27,9 +27,9 @@ from agencies.repository import agencies_by_code, agency_users, get_complaint
 from agencies.tables import User
 from engine.db.dialect import dialect_insert
 from notifications import config
-from notifications._rows import Notice, delivery_key, insert_new, make_row
 from notifications.config import configure
 from notifications.digest import next_digest_at
+from notifications.outbox_rows import Notice, delivery_key, insert_new, make_row
 from notifications.preferences import preferences_for
 from notifications.tables import InAppNotice
 from notifications.vocab import ChannelName, Status

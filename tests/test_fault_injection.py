@@ -57,7 +57,7 @@ from complaintflow.settings import Settings
 from complaintflow.wiring import build_product
 from engine.db.migrate import upgrade
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
-from engine.runtime import ready_human_tasks
+from engine.spiff import ready_human_tasks
 from notifications.dispatcher import DEFAULT_POLICY
 from notifications.smtp import KEY_HEADER
 from notifications.tables import OutboxMessage

@@ -68,3 +68,17 @@ def test_inbox_indexes_migration_keeps_the_task_index(empty_database_url: str) -
         assert not names & {"ix_open_tasks_agency_due", "ix_open_tasks_assignee_due"}
     finally:
         engine.dispose()
+
+
+def test_regenerate_refuses_once_a_later_migration_exists() -> None:
+    """Rewriting 0001 under databases that already ran 0002 and 0003 would give them another schema."""
+    from migrations import regenerate
+
+    versions = Path(regenerate.MIGRATIONS_DIR) / "versions"
+    before = {p.name: p.read_bytes() for p in versions.glob("*.py")}
+    assert [p.name for p in regenerate.later_migrations(versions)][:2] == [
+        "0002_inbox_order_indexes.py", "0003_hardening.py"]
+    with pytest.raises(SystemExit) as refused:
+        regenerate.main()
+    assert refused.value.code != 0 and "0002_inbox_order_indexes.py" in str(refused.value.code)
+    assert {p.name: p.read_bytes() for p in versions.glob("*.py")} == before

@@ -17,7 +17,7 @@ from engine.clock import Clock
 from web import docs, errors
 from web.access_log import install_access_log_filter
 from web.middleware import RequestContext
-from web.routers import admin, auth, cases, complaints, directory, misc, people, tasks, workflows
+from web.routers import admin, auth, calendar, cases, complaints, directory, notices, ops, people, tasks, workflows
 
 HASHING_THREADS = 2  # Argon2 takes 64 MiB per hash: more at once would only add memory, not speed
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.settings = settings  # what this server was started with (e.g. the /metrics token)
     app.state.hashing = anyio.CapacityLimiter(HASHING_THREADS)
     errors.install(app)
-    for module in (auth, directory, complaints, tasks, cases, workflows, admin, people, misc):
+    for module in (auth, directory, complaints, tasks, cases, workflows, admin, people, calendar, notices, ops):
         app.include_router(module.router)
     app.include_router(docs.router)
     app.add_middleware(RequestContext)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from agencies.tables import Agency, User
 from complaintflow.wiring import Product
+from engine.errors import Forbidden
 from engine.runner import Actor
 from web.errors import Unauthorized
 from web.security import TokenClaims, read_token
@@ -109,17 +110,13 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 async def staff(principal: CurrentUser) -> Principal:
     """A user who works for an agency (liaison, supervisor, enforcement)."""
     if principal.actor.agency_code is None:
-        from web.errors import ForbiddenError
-
-        raise ForbiddenError("需要机构工作人员账号 / needs an agency staff account")
+        raise Forbidden("需要机构工作人员账号 / needs an agency staff account")
     return principal
 
 
 async def admin(principal: CurrentUser) -> Principal:
     if not principal.is_admin:
-        from web.errors import ForbiddenError
-
-        raise ForbiddenError("需要管理员权限 / admin only")
+        raise Forbidden("需要管理员权限 / admin only")
     return principal
 
 

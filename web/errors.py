@@ -4,7 +4,7 @@ is unavailable, or a 500 with a request id.
     EngineError (engine/errors.py)      → NotFound 404 · Forbidden 403 · Conflict 409 · InvalidInput 422
                                           · InvalidWorkflow 400 (issues with element ids) · ScriptError 409
     RequestValidationError (FastAPI)   → 422 [{"field", "message"}]
-    Unauthorized / ForbiddenError (web) → 401 / 403
+    Unauthorized (web)                 → 401
     TooManyRequests                    → 429
     IntegrityError / DataError (SQL)   → 409 / 422 (nothing was stored)
     database unavailable               → 503 + Retry-After (not acknowledged; logged as one line, no trace):
@@ -46,10 +46,6 @@ class WebError(Exception):
 
 class Unauthorized(WebError):
     status = 401
-
-
-class ForbiddenError(WebError):
-    status = 403
 
 
 class TooManyRequests(WebError):

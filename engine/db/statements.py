@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from engine.db.tables import AuditEvent, DeadlineStep, OpenTask, ProcessInstance
+from engine.db.tables import DeadlineStep, OpenTask, ProcessInstance
 
 _tasks = OpenTask.__table__
 _instances = ProcessInstance.__table__
 _steps = DeadlineStep.__table__
-_audit = AuditEvent.__table__
 
 INSTANCE_BY_ID = select(
     _instances.c.id, _instances.c.spec_version_id, _instances.c.status, _instances.c.version,
@@ -40,4 +39,3 @@ DELETE_TASKS = delete(_tasks).where(_tasks.c.id.in_(bindparam("ids", expanding=T
 DELETE_STEPS_OF_TASKS = delete(_steps).where(_steps.c.task_id.in_(bindparam("ids", expanding=True)))
 INSERT_TASKS = insert(_tasks)
 INSERT_STEPS = insert(_steps)
-INSERT_AUDIT = insert(_audit)

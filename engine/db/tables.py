@@ -65,7 +65,7 @@ class ProcessInstance(Base):
 class OpenTask(Base):
     """The task index: one row per READY human task, written with the state that made it.
 
-    Its two indexes hold the inbox's whole order (engine/inbox.py), so a page of an agency's tasks,
+    Its two indexes hold the inbox's whole order (engine/task_inbox.py), so a page of an agency's tasks,
     all of them or one liaison's, is read in index order and stops after the page, whatever the
     agency's backlog; with the deadline alone, 1M open tasks cost a sort of each agency's backlog,
     or a bitmap join of two indexes for "assigned to me"."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.workdays import YearCalendar
+from engine.deadlines.calendar import YearCalendar
 
 
 def dates(*texts: str) -> frozenset[date]:

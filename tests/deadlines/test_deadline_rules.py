@@ -7,15 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from engine.clock import SHANGHAI
-from engine.deadline_rules import (
-    DeadlinePolicy,
-    Period,
-    RuleVersion,
-    UnknownRule,
-    default_policy,
-    due_for,
-)
-from engine.workdays import WorkdayCalendar
+from engine.deadlines.calendar import WorkdayCalendar
+from engine.deadlines.periods import Period
+from engine.deadlines.rules import DeadlinePolicy, RuleVersion, UnknownRule, default_policy, due_for
 
 D = date.fromisoformat
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from engine.clock import SHANGHAI
-from engine.periods import Deadline, Period, compute_due, shift_for_suspension
-from engine.workdays import WorkdayCalendar
+from engine.deadlines.calendar import WorkdayCalendar
+from engine.deadlines.periods import Deadline, Period, compute_due, shift_for_suspension
 from tests.deadlines.calendars import OVERRIDE_2027
 
 D = date.fromisoformat

@@ -9,7 +9,7 @@ import pytest
 from lunardate import LunarDate
 
 from engine.clock import SHANGHAI
-from engine.workdays import WorkdayCalendar, YearCalendar, statutory_holidays
+from engine.deadlines.calendar import WorkdayCalendar, YearCalendar, statutory_holidays
 from tests.deadlines.calendars import OVERRIDE_2027, dates
 
 D = date.fromisoformat

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI, FixedClock
-from engine.deadlines import DeadlineService
+from engine.deadlines.service import DeadlineService
 from engine.runner import Actor, InstanceRecord, Runner, TransitionContext
 from engine.specs import SpecCache, deploy, upload
 from engine.uow import UnitOfWork

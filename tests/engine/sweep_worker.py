@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.db.session import make_engine, make_session_factory
-from engine.escalation import sweep_steps
+from engine.deadlines.ladder import sweep_steps
 
 
 class CountingHandler:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI, FixedClock
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
-from engine.deadlines import DeadlineService
+from engine.deadlines.service import DeadlineService
 from engine.errors import Conflict
 from engine.runner import Runner
 from engine.specs import SpecCache

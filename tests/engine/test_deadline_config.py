@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.bpmn.scaffold import UserTask, build
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, PendingTimer
-from engine.deadline_config import add_rule_version, recompute_provisional, reload, set_calendar_year
+from engine.deadlines.config import add_rule_version, recompute_provisional, reload, set_calendar_year
 from engine.errors import InvalidInput
 from tests.deadlines.calendars import OVERRIDE_2027
 from tests.engine.conftest import EngineEnv
@@ -85,3 +85,18 @@ def test_a_year_with_a_day_both_holiday_and_workday_is_refused(env: EngineEnv) -
     with env.uow() as uow, pytest.raises(InvalidInput):
         set_calendar_year(uow.session, 2027, [date(2027, 1, 4)], [date(2027, 1, 4)], actor="admin",
                           now=env.clock.now())
+
+
+def test_calendar_and_rule_audits_name_the_admins_agency(env: EngineEnv) -> None:
+    """These two audits used to be written without ``agency_code``, so an agency's audit view missed them."""
+    with env.uow() as uow:
+        set_calendar_year(uow.session, 2027, OVERRIDE_2027.holidays, OVERRIDE_2027.workdays, actor="admin",
+                          now=env.clock.now(), agency_code="th-amr")
+        add_rule_version(uow.session, "acceptance", "5wd", date(2027, 1, 1), actor="admin", now=env.clock.now(),
+                         agency_code="th-amr")
+        uow.commit()
+    with env.uow() as uow:
+        events = uow.session.execute(select(AuditEvent.action, AuditEvent.actor, AuditEvent.agency_code)
+                                     .order_by(AuditEvent.id)).all()
+    assert [tuple(e) for e in events] == [("calendar.year_set", "admin", "th-amr"),
+                                          ("deadline_rule.version_added", "admin", "th-amr")]

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, DeadlineStep, OpenTask
-from engine.escalation import sweep_steps
-from engine.suspension import resume, suspend
+from engine.deadlines.ladder import sweep_steps
+from engine.deadlines.suspension import resume, suspend
 from tests.engine.conftest import LIAISON, EngineEnv
 from tests.engine.test_runner import TWO_STEPS, open_tasks, start
 from tests.rows import placeholder_instance

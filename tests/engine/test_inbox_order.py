@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI
 from engine.db.tables import OpenTask
-from engine.inbox import InboxQuery, inbox, inbox_page, inbox_statement
+from engine.task_inbox import InboxQuery, inbox, inbox_page, inbox_statement
 from tests.rows import placeholder_instance
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)

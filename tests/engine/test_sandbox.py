@@ -14,8 +14,8 @@ from engine.bpmn.scaffold import Script, UserTask, build
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecVersion
 from engine.errors import InvalidWorkflow, ScriptError, ScriptTimeout
-from engine.runtime import SCRIPT_ENGINE, new_workflow
 from engine.sandbox import RestrictedEnvironment, root_cause
+from engine.spiff import SCRIPT_ENGINE, new_workflow
 from tests.engine.conftest import EngineEnv
 
 ESCAPES = {

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.bpmn.scaffold import UserTask, build
 from engine.clock import SHANGHAI, FixedClock
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
-from engine.deadlines import DeadlineService
+from engine.deadlines.service import DeadlineService
+from engine.deadlines.suspension import resume, suspend
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidWorkflow
 from engine.runner import Actor, Runner
 from engine.specs import SpecCache
-from engine.suspension import resume, suspend
 from tests.engine.conftest import LIAISON, SUPERVISOR, EngineEnv, RecordingHooks
 from tests.engine.test_runner import TWO_STEPS, complete, open_tasks, start
 

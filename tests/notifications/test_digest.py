@@ -13,7 +13,7 @@ from notifications import config
 from notifications.channels import CapturingChannel, SmtpChannel
 from notifications.digest import next_digest_at, release_digests
 from notifications.dispatcher import dispatch_pending
-from notifications.inbox import list_notices
+from notifications.in_app import list_notices
 from notifications.outbox import notify_users
 from notifications.preferences import set_preferences
 from notifications.tables import OutboxMessage

@@ -12,7 +12,7 @@ from agencies.tables import Complaint
 from engine.uow import UnitOfWork
 from notifications import config
 from notifications.errors import TemplateError, UnknownTemplate
-from notifications.inbox import list_notices
+from notifications.in_app import list_notices
 from notifications.outbox import delivery_key, notify_agency_role, notify_complainant, notify_users
 from notifications.preferences import set_preferences
 from notifications.tables import InAppNotice, OutboxMessage

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from notifications.inbox import list_notices, mark_all_read, mark_read, unread_count
+from notifications.in_app import list_notices, mark_all_read, mark_read, unread_count
 from notifications.outbox import notify_users
 from notifications.preferences import DEFAULT_PREFERENCES, get_preferences, preferences_for, set_preferences
 from tests.notifications.conftest import NOW, World

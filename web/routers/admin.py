@@ -12,7 +12,7 @@ from sqlalchemy import select
 from complaintflow import services
 from engine.bpmn.diff import diff_versions
 from engine.db.tables import CalendarYear, SpecVersion
-from engine.deadline_config import add_rule_version, load_policy, recompute_provisional, reload, set_calendar_year
+from engine.deadlines.config import add_rule_version, load_policy, recompute_provisional, reload, set_calendar_year
 from engine.errors import NotFound
 from web.deps import MAX_ID, AdminUser, Key, ProductDep, SessionDep
 
@@ -73,7 +73,8 @@ def rules(_admin: AdminUser, session: SessionDep) -> list[dict[str, Any]]:
 def add_rule(body: RuleIn, admin: AdminUser, product: ProductDep) -> list[dict[str, Any]]:
     with product.uow() as uow:
         policy = add_rule_version(uow.session, body.name, body.period, body.valid_from, actor=admin.user.username,
-                                  now=product.clock.now(), extension=body.extension, source=body.source)
+                                  now=product.clock.now(), extension=body.extension, source=body.source,
+                                  agency_code=admin.actor.agency_code)
         reload(uow.session, product.deadlines)
         uow.commit()
     return [{"period": str(v.period), "valid": v.describe_validity()} for v in policy.versions(body.name)]
@@ -91,7 +92,7 @@ def set_year(year: Annotated[int, Path(ge=1900, le=2099)], body: YearIn, admin: 
     """Enter a year's holidays and make-up working days; provisional deadlines are recomputed."""
     with product.uow() as uow:
         set_calendar_year(uow.session, year, body.holidays, body.workdays, actor=admin.user.username,
-                          now=product.clock.now())
+                          now=product.clock.now(), agency_code=admin.actor.agency_code)
         reload(uow.session, product.deadlines)
         counts = recompute_provisional(uow.session, product.runner)
         uow.commit()

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 
 from complaintflow import services
-from engine.inbox import InboxQuery, inbox_page
-from engine.runtime import find_task
+from engine.spiff import find_task
+from engine.task_inbox import InboxQuery, inbox_page
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser
 from web.responses import answer

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.db.tables import OpenTask, ProcessInstance, TaskSuspension
-from engine.deadlines import DeadlineService
+from engine.deadlines.ladder import replace_steps
+from engine.deadlines.periods import Deadline, shift_for_suspension
+from engine.deadlines.service import DeadlineService
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
-from engine.escalation import replace_steps
-from engine.periods import Deadline, shift_for_suspension
 from engine.runner import Actor, Runner
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.bpmn.scaffold import UserTask, build
 from engine.db.tables import AuditEvent, ProcessInstance, SpecVersion
 from engine.errors import Conflict
-from engine.migration import apply, plan
+from engine.version_migration import apply, plan
 from tests.engine.conftest import LIAISON, EngineEnv
 from tests.engine.test_runner import complete, open_tasks, start
 

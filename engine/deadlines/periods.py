@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal, get_args
 
 from engine.clock import SHANGHAI, ensure_aware
-from engine.workdays import WorkdayCalendar
+from engine.deadlines.calendar import WorkdayCalendar
 
 __all__ = [
     "Deadline",

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.clock import ensure_aware
-from engine.deadline_rules import DeadlinePolicy, default_policy, due_for
-from engine.periods import Deadline
-from engine.workdays import WorkdayCalendar
+from engine.deadlines.calendar import WorkdayCalendar
+from engine.deadlines.periods import Deadline
+from engine.deadlines.rules import DeadlinePolicy, default_policy, due_for
 
 
 def as_instant(value: datetime | str) -> datetime:

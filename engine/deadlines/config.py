@@ -14,15 +14,16 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.db.tables import AuditEvent, CalendarYear, DeadlineRuleRow, OpenTask, PendingTimer
-from engine.deadline_rules import DeadlinePolicy, RuleVersion, default_policy
-from engine.deadlines import DeadlineService
+from engine import audit
+from engine.db.tables import CalendarYear, DeadlineRuleRow, OpenTask, PendingTimer
+from engine.deadlines.calendar import WorkdayCalendar, YearCalendar
+from engine.deadlines.ladder import replace_steps
+from engine.deadlines.periods import Period
+from engine.deadlines.rules import DeadlinePolicy, RuleVersion, default_policy
+from engine.deadlines.service import DeadlineService
+from engine.deadlines.suspension import recompute_deadline
 from engine.errors import FieldError, InvalidInput
-from engine.escalation import replace_steps
-from engine.periods import Period
 from engine.runner import SYSTEM, Runner
-from engine.suspension import recompute_deadline
-from engine.workdays import WorkdayCalendar, YearCalendar
 
 
 def load_policy(session: Session) -> DeadlinePolicy:
@@ -57,13 +58,10 @@ def _version(row: DeadlineRuleRow) -> RuleVersion:
                        on_expiry=row.on_expiry, source=row.source)
 
 
-def _audit(session: Session, actor: str, action: str, now: datetime, details: dict[str, object]) -> None:
-    session.add(AuditEvent(at=now, actor=actor, action=action, details=details))
-
-
 def set_calendar_year(session: Session, year: int, holidays: Iterable[date], workdays: Iterable[date], *,
-                      actor: str, now: datetime) -> YearCalendar:
-    """Enter (or correct) a year's holidays and make-up working days."""
+                      actor: str, now: datetime, agency_code: str | None = None) -> YearCalendar:
+    """Enter (or correct) a year's holidays and make-up working days; ``agency_code`` is the acting
+    admin's agency, for the audit event."""
     try:
         entry = YearCalendar(year, frozenset(holidays), frozenset(workdays))
     except (TypeError, ValueError) as exc:
@@ -76,14 +74,15 @@ def set_calendar_year(session: Session, year: int, holidays: Iterable[date], wor
         session.add(CalendarYear(year=year, updated_at=now, updated_by=actor, **after))
     else:
         row.holidays, row.workdays, row.updated_at, row.updated_by = after["holidays"], after["workdays"], now, actor
-    _audit(session, actor, "calendar.year_set", now, {"year": year, "before": before, "after": after})
+    audit.record(session, actor=actor, action="calendar.year_set", at=now, agency_code=agency_code,
+                 details={"year": year, "before": before, "after": after})
     session.flush()
     return entry
 
 
 def add_rule_version(session: Session, name: str, period: str, valid_from: date, *, actor: str, now: datetime,
                      extension: str | None = None, counts_from: str | None = None, source: str = "",
-                     on_expiry: str | None = None) -> DeadlinePolicy:
+                     on_expiry: str | None = None, agency_code: str | None = None) -> DeadlinePolicy:
     """A new version of ``name`` for complaints received from ``valid_from`` on; the version in force
     before it now ends there. Returns the resulting policy (validated before anything is stored)."""
     policy = load_policy(session)
@@ -114,9 +113,9 @@ def add_rule_version(session: Session, name: str, period: str, valid_from: date,
             name=name, period=str(version.period), counts_from=version.counts_from, valid_from=version.valid_from,
             valid_until=version.valid_until, extension=str(version.extension) if version.extension else None,
             on_expiry=version.on_expiry, source=version.source, created_at=now, created_by=actor))
-    _audit(session, actor, "deadline_rule.version_added", now, {
-        "rule": name, "before": [_describe(v) for v in current],
-        "after": [_describe(v) for v in result.versions(name)]})
+    audit.record(session, actor=actor, action="deadline_rule.version_added", at=now, agency_code=agency_code,
+                 details={"rule": name, "before": [_describe(v) for v in current],
+                          "after": [_describe(v) for v in result.versions(name)]})
     session.flush()
     return result
 

@@ -16,11 +16,12 @@ from typing import Protocol
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import audit
 from engine.clock import SHANGHAI
 from engine.db.dialect import skip_locked
-from engine.db.tables import AuditEvent, DeadlineStep, OpenTask
+from engine.db.tables import DeadlineStep, OpenTask
+from engine.deadlines.calendar import WorkdayCalendar
 from engine.uow import UnitOfWork
-from engine.workdays import WorkdayCalendar
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def sweep_steps(session_factory: sessionmaker[Session], handler: StepHandler, no
                 return report
             tasks = {t.id: t for t in session.scalars(
                 select(OpenTask).where(OpenTask.id.in_({s.task_id for s in steps})))}
-            audits = []
+            audits: list[audit.AuditRow] = []
             for step in steps:
                 task = tasks.get(step.task_id)
                 if task is None or task.suspended_at is not None or task.due_at != step.due_at:
@@ -123,12 +124,12 @@ def sweep_steps(session_factory: sessionmaker[Session], handler: StepHandler, no
                     details = handler.handle(session, step, task, now)
                     report.handled += 1
                     report.by_step[step.step] = report.by_step.get(step.step, 0) + 1
-                audits.append({"at": now, "actor": worker, "action": f"deadline.{step.step}",
-                               "instance_id": step.instance_id, "task_id": step.task_id,
-                               "complaint_id": task.complaint_id if task else None,
-                               "agency_code": task.agency_code if task else None,
-                               "details": {"due_at": step.due_at.isoformat(), **details}})
+                audits.append(audit.row(actor=worker, action=f"deadline.{step.step}", at=now,
+                                        agency_code=task.agency_code if task else None,
+                                        instance_id=step.instance_id, task_id=step.task_id,
+                                        complaint_id=task.complaint_id if task else None,
+                                        details={"due_at": step.due_at.isoformat(), **details}))
             session.execute(update(DeadlineStep).where(DeadlineStep.id.in_([s.id for s in steps]))
                             .values(done_at=now))
-            session.execute(insert(AuditEvent), audits)
+            audit.record_all(session, audits)
             uow.commit()

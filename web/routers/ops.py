@@ -1,62 +1,24 @@
-"""The deadline calculator, in-app notices, health and metrics."""
+"""For operations: health (``/healthz``) and Prometheus metrics (``/metrics``)."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
-from engine.clock import ensure_aware
 from engine.db.tables import OpenTask
-from engine.errors import FieldError, InvalidInput, NotFound
-from engine.periods import Period, compute_due
-from notifications.inbox import list_notices, mark_read
-from web.deps import CurrentUser, Id, ProductDep, SessionDep
+from engine.errors import NotFound
+from web.deps import ProductDep, SessionDep
 from web.errors import Unauthorized
-from web.schemas import DueOut, NoticeOut
 
-router = APIRouter(tags=["misc"])
-
-
-@router.get("/api/v1/calendar/due", response_model=DueOut)
-def calendar_due(_principal: CurrentUser, product: ProductDep, start: datetime,
-                 period: Annotated[str, Query(max_length=10, examples=["7wd", "60cd"])]) -> DueOut:
-    """The deadline the product computes: start day not counted, Chinese working days, 24:00 Shanghai."""
-    try:
-        parsed = Period.parse(period)
-    except ValueError as exc:
-        raise InvalidInput([FieldError("period", str(exc))]) from None
-    try:
-        deadline = compute_due(parsed, ensure_aware(start), product.deadlines.calendar)
-    except (ValueError, OverflowError) as exc:
-        raise InvalidInput([FieldError("start", str(exc))]) from None
-    return DueOut(start=start, period=str(parsed), due_at=deadline.due_at, last_day=deadline.last_day,
-                  provisional=deadline.provisional)
+router = APIRouter(tags=["ops"])
 
 
-@router.get("/api/v1/notifications", response_model=list[NoticeOut])
-def notifications(principal: CurrentUser, session: SessionDep, unread: bool = False,
-                  limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
-    rows = list_notices(session, principal.user.id, unread_only=unread, limit=limit, offset=offset)
-    return [{"id": n.id, "template": n.template, "subject": n.subject, "body": n.body,
-             "complaint_id": n.complaint_id, "created_at": n.created_at, "read": n.read_at is not None} for n in rows]
-
-
-@router.post("/api/v1/notifications/{notice_id}/read", status_code=status.HTTP_204_NO_CONTENT)
-def read_notice(notice_id: Id, principal: CurrentUser, product: ProductDep) -> None:
-    with product.uow() as uow:
-        if not mark_read(uow.session, principal.user.id, notice_id, product.clock.now()):
-            raise NotFound("notice not found")
-        uow.commit()
-
-
-@router.get("/healthz", tags=["ops"], responses={503: {"description": "数据库不可用 / database unavailable"}})
+@router.get("/healthz", responses={503: {"description": "数据库不可用 / database unavailable"}})
 def healthz(session: SessionDep) -> dict[str, str]:
     """``ok`` when the database answers; 503 with ``Retry-After`` when it cannot be reached."""
     session.execute(select(1))
@@ -87,7 +49,7 @@ async def ops_only(request: Request) -> None:
         raise NotFound("metrics are served to this machine only")
 
 
-@router.get("/metrics", tags=["ops"], response_class=Response, dependencies=[Depends(ops_only)],
+@router.get("/metrics", response_class=Response, dependencies=[Depends(ops_only)],
             responses={401: {"description": "需要监控令牌 / metrics token required"},
                        404: {"description": "仅本机可访问 / this machine only (no token configured)"}})
 def metrics(session: SessionDep, product: ProductDep) -> Response:

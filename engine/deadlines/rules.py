@@ -14,28 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
 
-from engine.periods import (
-    Deadline,
-    Period,
-    PeriodUnit,
-    compute_due,
-    shift_for_suspension,
-    to_shanghai_date,
-)
-from engine.workdays import WorkdayCalendar
+from engine.deadlines.calendar import WorkdayCalendar
+from engine.deadlines.periods import Deadline, Period, compute_due, to_shanghai_date
 
-__all__ = [
-    "Deadline",
-    "DeadlinePolicy",
-    "Period",
-    "PeriodUnit",
-    "RuleVersion",
-    "UnknownRule",
-    "compute_due",
-    "default_policy",
-    "due_for",
-    "shift_for_suspension",
-]
+__all__ = ["DeadlinePolicy", "RuleVersion", "UnknownRule", "default_policy", "due_for"]
 
 
 class UnknownRule(KeyError):
