@@ -1,4 +1,5 @@
-"""Cases (案件) from complaint-to-case conversion and their numbers (DESIGN §3 ``file``)."""
+"""Cases (案件) from complaint-to-case conversion and their numbers: a case is created when
+``verify_clue`` decides ``file`` (立案), numbered per agency and year."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who hears of a deadline rung (DESIGN §2.2): the product's side of the escalation sweep.
+"""Who hears of a deadline rung of the escalation ladder: the product's side of the escalation sweep.
 
 - reminder: the assignee, or every user of the agency holding the task's lane role if unclaimed;
 - overdue: the assignee (or those liaisons) and the agency's supervisors;
@@ -11,20 +11,26 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from agencies.notices import notify_users
 from agencies.repository import agency_users, get_agency_by_code, get_user, parent_supervisors
 from agencies.tables import Agency, User
 from agencies.vocab import Role
 from engine.clock import SHANGHAI
 from engine.db.tables import DeadlineStep, OpenTask
+from notifications.config import OutboxConfig
 
 
 class DeadlineNotices:
+    """The escalation sweep's step handler: resolves a rung's recipients and queues their notices
+    with the outbox settings the wiring built."""
+
+    def __init__(self, outbox: OutboxConfig) -> None:
+        self.outbox = outbox
+
     def handle(self, session: Session, step: DeadlineStep, task: OpenTask, now: datetime) -> dict[str, object]:
         agency = get_agency_by_code(session, task.agency_code) if task.agency_code else None
         if agency is None:
             return {"recipients": [], "note": "task has no known agency"}
-        from notifications.outbox import notify_users
-
         recipients = self._recipients(session, step.step, task, agency)
         due = task.due_at.astimezone(SHANGHAI) if task.due_at else None
         context = {
@@ -32,7 +38,7 @@ class DeadlineNotices:
             "agency_name": agency.name, "due_date": due.date().isoformat() if due else "",
             "due_at": due.isoformat() if due else "", "assignee": task.assignee or "",
         }
-        notify_users(session, user_ids=[u.id for u in recipients], template=step.step, context=context,
+        notify_users(session, self.outbox, user_ids=[u.id for u in recipients], template=step.step, context=context,
                      key=f"deadline-step:{step.id}", now=now)
         return {"recipients": sorted(u.username for u in recipients)}
 

@@ -1,4 +1,4 @@
-"""Demo agencies and users (DESIGN §3a, ``complaintflow seed --demo``): a Fuyang (阜阳) city
+"""Demo agencies and users (``complaintflow seed --demo``): a Fuyang (阜阳) city
 bureau with two county bureaus, the city and Taihe consumer associations and the Taihe
 people's mediation committee — enough for every path of the reference workflows."""
 

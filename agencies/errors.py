@@ -2,7 +2,6 @@
 the field); these are the others, each carrying the data a caller needs to answer::
 
     AgenciesError
-    ├── UnknownAgency        an agency code or id that does not exist (or is inactive)
     ├── InvalidUser          a user that breaks a rule (unknown role, missing agency)
     └── TrackingNumberClash  no free tracking number after several random draws
 """
@@ -12,12 +11,6 @@ from __future__ import annotations
 
 class AgenciesError(Exception):
     """Base class of this package's errors."""
-
-
-class UnknownAgency(AgenciesError):
-    def __init__(self, ref: str | int) -> None:
-        super().__init__(f"unknown agency {ref!r}")
-        self.ref = ref
 
 
 class InvalidUser(AgenciesError):

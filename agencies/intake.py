@@ -1,4 +1,5 @@
-"""The complaint body (DESIGN §5) as a validated model: what intake accepts, nothing more.
+"""The complaint body of ``POST /api/v1/complaints`` as a validated model: what intake accepts, nothing
+more.
 
 "Now" is never read from the system clock here: ``parse_complaint(payload, now)`` passes the
 caller's clock reading as pydantic validation context, so tests and imports replay any instant.
@@ -174,7 +175,7 @@ class BusinessIn(_Model):
 
 
 class ComplaintIn(_Model):
-    """A complaint, report or consultation as submitted (DESIGN §5).
+    """A complaint, report or consultation as submitted by staff, the public form or an integrator.
 
     Validate with ``parse_complaint`` (it supplies "now"). ``received_at`` is always set after
     validation: omitted means now.

@@ -1,5 +1,7 @@
-"""Queries over agencies, users and involvement. Functions take the caller's ``Session`` and
-never commit: the caller's unit of work does."""
+"""The lookups the write paths need: agencies by code, routing by jurisdiction, recording
+involvement, users and who receives a deadline notice. What the API shows is read in
+``web.queries``. Functions take the caller's ``Session`` and never commit: the caller's unit of
+work does."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agencies.errors import UnknownAgency
 from agencies.regions import ancestors
 from agencies.tables import Agency, Complaint, ComplaintAgency, User
 from agencies.vocab import AgencyKind, Role
@@ -16,10 +17,6 @@ from engine.db.dialect import dialect_insert
 from engine.db.session import transaction_memo
 
 # ---- agencies ----------------------------------------------------------------------------------
-
-
-def get_agency(session: Session, agency_id: int) -> Agency | None:
-    return session.get(Agency, agency_id)
 
 
 def get_agency_by_code(session: Session, code: str) -> Agency | None:
@@ -45,24 +42,6 @@ def get_complaint(session: Session, complaint_id: int) -> Complaint | None:
     if complaint_id not in held:
         held[complaint_id] = session.get(Complaint, complaint_id)
     return held[complaint_id]
-
-
-def require_agency(session: Session, code: str) -> Agency:
-    """The active agency with this code, or ``UnknownAgency`` (e.g. a bad ``received_by``)."""
-    agency = get_agency_by_code(session, code)
-    if agency is None or not agency.active:
-        raise UnknownAgency(code)
-    return agency
-
-
-def list_agencies(session: Session, *, kind: str | None = None, include_inactive: bool = False) -> list[Agency]:
-    """Agencies ordered by region then code (a stable order for lists and pickers)."""
-    query = select(Agency).order_by(Agency.region_code, Agency.code)
-    if kind is not None:
-        query = query.where(Agency.kind == kind)
-    if not include_inactive:
-        query = query.where(Agency.active.is_(True))
-    return list(session.scalars(query))
 
 
 def competent_regulator(session: Session, region_code: str) -> Agency | None:
@@ -103,24 +82,6 @@ def involve(session: Session, complaint_id: int, agency_id: int, role: str) -> b
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def involved_agency_ids(session: Session, complaint_id: int) -> set[int]:
-    query = select(ComplaintAgency.agency_id).where(ComplaintAgency.complaint_id == complaint_id)
-    return set(session.scalars(query))
-
-
-def is_involved(session: Session, complaint_id: int, agency_id: int) -> bool:
-    """The visibility rule of DESIGN §7 for one complaint and one agency."""
-    return session.get(ComplaintAgency, (complaint_id, agency_id)) is not None
-
-
-def involvements(session: Session, complaint_id: int) -> dict[int, str]:
-    """agency id → role for a complaint."""
-    rows = session.execute(
-        select(ComplaintAgency.agency_id, ComplaintAgency.role).where(ComplaintAgency.complaint_id == complaint_id)
-    )
-    return {agency_id: role for agency_id, role in rows}
-
-
 # ---- users -------------------------------------------------------------------------------------
 
 
@@ -140,7 +101,7 @@ def agency_users(session: Session, agency_id: int, role: str | Role | None = Non
 
 def parent_supervisors(session: Session, agency: Agency) -> list[User]:
     """Supervisors of the supervising agency (上级机关负责人): the last step of the escalation
-    ladder (DESIGN §2.2). Empty for a top-level agency."""
+    ladder (3 working days after due). Empty for a top-level agency."""
     if agency.parent_id is None:
         return []
     return agency_users(session, agency.parent_id, Role.SUPERVISOR)

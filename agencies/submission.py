@@ -16,7 +16,7 @@ from agencies.repository import competent_regulator, get_agency_by_code
 from agencies.tables import Agency, Complaint
 from engine.clock import SHANGHAI
 from engine.errors import FieldError, InvalidInput
-from engine.runner import Actor, Runner
+from engine.runner import Actor, OpenedTask, Runner
 from engine.specs import deployed_version
 
 COMPLAINT_WORKFLOW = "complaint_handling"
@@ -27,7 +27,7 @@ class Submitted:
     complaint: Complaint
     tracking_code: str
     process_instance_id: int
-    opened_tasks: list[dict[str, Any]]
+    opened_tasks: list[OpenedTask]
 
 
 def field_errors(error: ValidationError) -> InvalidInput:

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from agencies.intake import ComplaintIn
 from agencies.submission import Submitted
 from agencies.tables import SubmissionKey
+from engine.db.affected import rows_affected
 from engine.errors import Conflict, FieldError, InvalidInput
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -146,7 +147,7 @@ def _live_row(session: Session, key: str, now: datetime, *, clear_expired: bool)
 
 @dataclass
 class SubmissionGuard:
-    """The repeat checks of one submission, in the order ``complaintflow.services.submit`` runs them:
+    """The repeat checks of one submission, in the order ``complaintflow.services.complaints.submit`` runs them:
     ``replay`` (before validating: a retry gets its answer even if the rules changed meanwhile),
     ``refuse_duplicate`` (public, on the validated content), ``remember`` (after registering, in the
     same transaction), and ``after_race`` when the commit lost a race on one of these keys."""
@@ -220,4 +221,4 @@ class SubmissionGuard:
 def purge_expired(session: Session, now: datetime) -> int:
     """Delete every expired row (their stored answers hold tracking codes); the number deleted."""
     result = session.execute(delete(SubmissionKey).where(SubmissionKey.expires_at <= now))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rows_affected(result)

@@ -1,4 +1,4 @@
-"""Agencies, their people, complaints and cases (DESIGN §2, §5, §7).
+"""Agencies, their people, complaints and cases: the product's domain tables.
 
 Relationships are deliberately not mapped: services pass ids, so nothing lazy-loads behind a
 query's back (the inbox and the sweep count their statements).

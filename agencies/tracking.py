@@ -1,4 +1,4 @@
-"""Tracking numbers and secret tracking codes for complainants (DESIGN §5).
+"""Tracking numbers and secret tracking codes for complainants.
 
 ``tracking_no`` — ``TS`` + the receipt date (yyyymmdd, Asia/Shanghai) + 7 random digits + a Luhn
 check digit, e.g. ``TS2026050638027415``. Digits only, so it reads out over the phone; random, so

@@ -1,4 +1,5 @@
-"""The closed vocabularies of the agencies domain (DESIGN §2, §5, §7).
+"""The closed vocabularies of the agencies domain: agency kinds, roles, complaint kinds, categories,
+statuses and involvements.
 
 They are ``StrEnum`` so that values compare equal to the plain strings stored in the database and
 sent over the API, and the table CHECK constraints are generated from the same lists.
@@ -18,7 +19,7 @@ class AgencyKind(StrEnum):
 
 
 class Role(StrEnum):
-    """A user's roles; a BPMN lane names one of them (DESIGN §7)."""
+    """A user's roles; a BPMN lane names the role whose holders work its tasks."""
 
     LIAISON = "liaison"  # 联络员
     SUPERVISOR = "supervisor"  # 负责人
@@ -35,7 +36,7 @@ class ComplaintKind(StrEnum):
 
 
 class Category(StrEnum):
-    """``complaint.category`` (DESIGN §5)."""
+    """``complaint.category``: the closed list of complaint subjects the API accepts."""
 
     AFTER_SALES = "after_sales"
     CONTRACT = "contract"
@@ -80,7 +81,8 @@ class ComplaintStatus(StrEnum):
 
 class Involvement(StrEnum):
     """Why an agency is involved in a complaint (``complaint_agencies.role``); involvement is what
-    makes a complaint visible to the agency's staff (DESIGN §7)."""
+    makes a complaint visible to the agency's staff: a user sees only the complaints, tasks and
+    cases their own agency is involved in."""
 
     RECEIVING = "receiving"  # 接收登记
     COMPETENT = "competent"  # 有管辖权

@@ -15,15 +15,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agencies.cases import create_case
+from agencies.notices import notify_complainant
 from agencies.repository import get_agency_by_code, get_complaint
 from agencies.tables import Agency, Case, Complaint, ComplaintAgency
 from agencies.vocab import AgencyKind, CaseStatus, ComplaintStatus, Involvement
 from engine.clock import Clock
+from engine.db.affected import rows_affected
 from engine.db.dialect import dialect_insert
 from engine.db.tables import OpenTask
 from engine.deadlines.service import DeadlineService
 from engine.errors import FieldError, InvalidInput, ScriptError
-from engine.runner import InstanceRecord, TransitionContext
+from engine.runner import InstanceRecord, OpenedTask, TransitionContext
+from notifications.config import OutboxConfig
 
 CASE_AGENCY_KEYS = ("regulator_agency", "competent_agency")
 
@@ -32,12 +35,14 @@ class ProductScriptServices:
     """What ``now()``, ``due()``, ``notify_complainant()``, ``file_case()`` and ``close_case()`` do."""
 
     def __init__(
-        self, ctx: TransitionContext, instance: InstanceRecord, clock: Clock, deadlines: DeadlineService
+        self, ctx: TransitionContext, instance: InstanceRecord, clock: Clock, deadlines: DeadlineService,
+        outbox: OutboxConfig,
     ) -> None:
         self.ctx = ctx
         self.instance = instance
         self.clock = clock
         self.deadlines = deadlines
+        self.outbox = outbox
         self._notices = 0
 
     def now(self) -> datetime:
@@ -47,8 +52,6 @@ class ProductScriptServices:
         return self.deadlines.due(rule, start, received_at).due_at
 
     def notify_complainant(self, template: str, context: Mapping[str, Any]) -> None:
-        from notifications.outbox import notify_complainant
-
         complaint_id = _complaint_id(context, self.instance)
         if complaint_id is None:
             raise ScriptError("notify_complainant() needs a complaint_id in the task data")
@@ -56,6 +59,7 @@ class ProductScriptServices:
         key = f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
         notify_complainant(
             self.ctx.session,
+            self.outbox,
             complaint_id=complaint_id,
             template=template,
             context=_plain(context),
@@ -80,7 +84,7 @@ class ProductScriptServices:
             .where(Case.process_instance_id == self.instance.id)
             .values(status=CaseStatus.DECIDED.value, decision=str(decision), decided_at=self.ctx.now)
         )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if rows_affected(result) == 0:
             raise ScriptError("close_case(): this instance has filed no case")
 
     def _case_agency(self, data: Mapping[str, Any]) -> Agency:
@@ -95,27 +99,30 @@ class ProductScriptServices:
 
 class ProductHooks:
     """The product's implementation of the engine's ``TransitionHooks``: script services, the agency
-    kind that picks an escalation ladder, and what follows a transition (complaints, cases, notices)."""
+    kind that picks an escalation ladder, and what follows a transition (complaints, cases, notices).
+    ``outbox`` is the deployment's outbox settings, passed to every notice a script queues."""
 
-    def __init__(self, clock: Clock, deadlines: DeadlineService) -> None:
+    def __init__(self, clock: Clock, deadlines: DeadlineService, outbox: OutboxConfig) -> None:
         self.clock = clock
         self.deadlines = deadlines
+        self.outbox = outbox
 
     def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> ProductScriptServices:
-        return ProductScriptServices(ctx, instance, self.clock, self.deadlines)
+        return ProductScriptServices(ctx, instance, self.clock, self.deadlines, self.outbox)
 
     def agency_kind(self, session: Session, agency_code: str | None) -> str | None:
         agency = get_agency_by_code(session, agency_code) if agency_code else None
         return agency.kind if agency is not None else None
 
     def after_transition(
-        self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow, opened: list[dict[str, Any]]
+        self, ctx: TransitionContext, instance: InstanceRecord, workflow: BpmnWorkflow, opened: list[OpenedTask]
     ) -> None:
         """Involve every agency that got a task, and keep the complaint's status in step.
 
         The agency whose task was just completed is involved already: it was when that task opened."""
         session = ctx.session
-        agencies = {t["agency_code"]: self._agency_for(session, t, ctx.submitted) for t in opened if t["agency_code"]}
+        agencies = {t.agency_code: self._agency_for(session, t, t.agency_code, ctx.submitted)
+                    for t in opened if t.agency_code}
         if instance.complaint_id is None:
             return
         arrived = {code: agency for code, agency in agencies.items() if code != ctx.task_agency}
@@ -132,24 +139,23 @@ class ProductHooks:
 
 
     @staticmethod
-    def _agency_for(session: Session, task: dict[str, Any], submitted: dict[str, Any]) -> Agency:
+    def _agency_for(session: Session, task: OpenedTask, code: str, submitted: dict[str, Any]) -> Agency:
         """A task must go to an active agency of its pool's kind (a pool named after a kind).
 
         Routing data comes from forms (``transfer_to``, ``mediator_agency``): a wrong code is the
         user's input error, refused with the whole transition, not a task nobody can see."""
-        code = task["agency_code"]
         field = next((f"data.{key}" for key, value in submitted.items() if value == code), "data")
         agency = get_agency_by_code(session, code)
         if agency is None or not agency.active:
             raise InvalidInput([FieldError(field, f"未知的单位代码 / unknown agency code {code!r}")])
         kinds = {k.value for k in AgencyKind}
-        if task["process_id"] in kinds and agency.kind != task["process_id"]:
-            raise InvalidInput([FieldError(field, f"{code} 不是{_KIND_NAMES[task['process_id']]} / {code} is "
-                                                  f"not a {task['process_id']}")])
+        if task.process_id in kinds and agency.kind != task.process_id:
+            raise InvalidInput([FieldError(field, f"{code} 不是{_KIND_NAMES[task.process_id]} / {code} is "
+                                                  f"not a {task.process_id}")])
         return agency
 
 
-def _follow_to_regulator(session: Session, complaint: Complaint, opened: list[dict[str, Any]],
+def _follow_to_regulator(session: Session, complaint: Complaint, opened: list[OpenedTask],
                          arrived: dict[str, Agency]) -> None:
     """Keep the complaint's competent regulator and its agencies' roles current as it moves on;
     what each agency's staff see of the complainant depends on them (``agencies.masking``).
@@ -160,8 +166,8 @@ def _follow_to_regulator(session: Session, complaint: Complaint, opened: list[di
     receiving agency keeps no task of it, the receiving agency passed it on (a consumer association
     referring a complaint, a regulator registering one for another region). Only a task arriving
     from another agency can change either, so work within one agency costs no statement here."""
-    regulator = next((arrived[task["agency_code"]] for task in opened
-                      if task["process_id"] == AgencyKind.MARKET_REGULATOR.value and task["agency_code"] in arrived),
+    regulator = next((arrived[task.agency_code] for task in opened
+                      if task.process_id == AgencyKind.MARKET_REGULATOR.value and task.agency_code in arrived),
                      None)
     if regulator is None:
         return

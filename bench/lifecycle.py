@@ -2,7 +2,7 @@
 
 1. bare SpiffWorkflow in memory (the engine alone);
 2. bare SpiffWorkflow with a full JSON save and load at every user task (the practical limit of a
-   persisted engine, DESIGN §8: ≈ 1,130 completions/s on the reference machine);
+   persisted engine: ≈ 1,130 completions/s on the machine the targets were set on);
 3. complaintflow's service layer: one unit of work per completion — load, check, run, index, audit,
    save with the version check, commit — on SQLite and on PostgreSQL, counting SQL statements and
    commits per completion.
@@ -30,13 +30,14 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Engine, event, select
 
+from agencies.roles import AgencyLanePolicy
 from bench._db import scratch_database
 from engine.bpmn.scaffold import UserTask, build
 from engine.clock import SHANGHAI, FixedClock
 from engine.db.session import make_session_factory
 from engine.db.tables import OpenTask
 from engine.deadlines.service import DeadlineService
-from engine.runner import Actor, InstanceRecord, Runner, TransitionContext
+from engine.runner import Actor, InstanceRecord, OpenedTask, Runner, TransitionContext
 from engine.specs import SpecCache, deploy, upload
 from engine.uow import UnitOfWork
 
@@ -55,7 +56,7 @@ class QuietHooks:
         return None
 
     def after_transition(self, ctx: TransitionContext, instance: InstanceRecord, workflow: Any,
-                         opened: list[dict[str, Any]]) -> None:
+                         opened: list[OpenedTask]) -> None:
         return None
 
     def agency_kind(self, session: Any, agency_code: str | None) -> str | None:
@@ -105,7 +106,7 @@ def service_layer(engine: Engine, instances: int) -> dict[str, float]:
     session_factory = make_session_factory(engine)
     clock = FixedClock(datetime(2026, 11, 18, 10, tzinfo=SHANGHAI))
     deadlines = DeadlineService()
-    runner = Runner(clock, SpecCache(), deadlines, QuietHooks())  # type: ignore[arg-type]
+    runner = Runner(clock, SpecCache(), deadlines, QuietHooks(), AgencyLanePolicy())  # type: ignore[arg-type]
     with UnitOfWork(session_factory) as uow:
         version = upload(uow.session, BPMN, filename="eight.bpmn", actor="bench", now=clock.now(),
                          known_rules=deadlines.rule_names()).version
@@ -115,7 +116,7 @@ def service_layer(engine: Engine, instances: int) -> dict[str, float]:
     with UnitOfWork(session_factory) as uow:
         for _ in range(instances):
             _record, opened = runner.start(uow.session, version, {}, ACTOR)
-            task_ids.append(opened[0]["id"])
+            task_ids.append(opened[0].id)
         uow.commit()
     latencies: list[float] = []
     with counting(engine) as counts:
@@ -129,7 +130,7 @@ def service_layer(engine: Engine, instances: int) -> dict[str, float]:
                     uow.commit()
                 latencies.append(time.perf_counter() - t0)
                 if result.next_tasks:
-                    next_ids.append(result.next_tasks[0]["id"])
+                    next_ids.append(result.next_tasks[0].id)
             task_ids = next_ids
         elapsed = time.perf_counter() - started
     completions = instances * STEPS

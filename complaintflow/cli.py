@@ -1,16 +1,22 @@
-"""The ``complaintflow`` command (DESIGN §6)."""
+"""The ``complaintflow`` command: serve, db, seed, workflows, sweep, import and the admin data commands."""
 
 from __future__ import annotations
 
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from complaintflow.settings import get_settings
 from engine.errors import EngineError, InvalidInput, InvalidWorkflow
+
+if TYPE_CHECKING:
+    from complaintflow.services.workflows import Deployed
+    from complaintflow.wiring import Product
+    from engine.clock import Clock
+    from engine.runner import Actor
 
 app = typer.Typer(help="complaintflow: 消费投诉多部门协同办理", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -25,7 +31,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(rules_app, name="rules")
 app.add_typer(templates_app, name="templates")
 
-REFERENCE_WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+CLI_ACTOR = "cli"  # who the audit names for what the command line itself does (seeding, deploying)
 
 
 @app.callback()
@@ -34,12 +40,20 @@ def _configuration() -> None:
     get_settings()
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(code)
 
 
-def _product(clock=None):  # type: ignore[no-untyped-def]
+def _admin(username: str = CLI_ACTOR) -> Actor:
+    """The actor of an administrative command: whoever runs the command line acts as an administrator
+    of no agency, named as ``--actor`` says (``cli`` where there is no such option)."""
+    from engine.runner import Actor
+
+    return Actor(username, None, frozenset({"admin"}))
+
+
+def _product(clock: Clock | None = None) -> Product:
     """The product over an up-to-date database (every command migrates first, as ``serve`` does)."""
     from complaintflow.wiring import build_product
     from engine.db.migrate import upgrade
@@ -63,36 +77,27 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="create the demo agen
     """Create the demo agencies, users and reference workflows (idempotent)."""
     if not demo:
         _fail("nothing to do: pass --demo")
-    from agencies.demo import seed_demo
+    from complaintflow.services.demo import seed_demo
 
     product = _product()
     try:
-        with product.uow() as uow:
-            accounts = seed_demo(uow.session, product.settings.complaintflow_demo_password, now=product.clock.now())
-            uow.commit()
+        seeded = seed_demo(product, product.settings.complaintflow_demo_password, _admin())
     except InvalidInput as exc:
-        product.close()
         _fail("错误 / error: COMPLAINTFLOW_DEMO_PASSWORD: " + "; ".join(e.message for e in exc.errors), 2)
+    finally:
+        product.close()
     typer.echo("演示账号 / demo users:")
-    for username, password in accounts:
+    for username, password in seeded.accounts:
         typer.echo(f"  {username:24} {password if password is not None else '(已存在 / exists)'}")
-    for path in sorted(REFERENCE_WORKFLOWS.glob("*.bpmn")):
-        typer.echo(_deploy(product, path, only_if_new=True))
-    product.close()
+    for filename, deployed in seeded.workflows:
+        typer.echo(_deployed(filename, deployed))
 
 
-def _deploy(product, path: Path, only_if_new: bool = False) -> str:  # type: ignore[no-untyped-def]
-    from engine.specs import deploy, upload
-
-    with product.uow() as uow:
-        result = upload(uow.session, path.read_bytes(), filename=path.name, actor="cli", now=product.clock.now(),
-                        known_rules=product.deadlines.rule_names())
-        version = result.version
-        if only_if_new and not result.created:
-            return f"流程 {version.key} v{version.version} 已存在 / already uploaded"
-        deploy(uow.session, version.key, version.version, actor="cli", now=product.clock.now())
-        uow.commit()
-    return f"已部署 / deployed {version.key} v{version.version} ({path.name}, sha256 {version.sha256[:12]})"
+def _deployed(filename: str, deployed: Deployed) -> str:
+    version = deployed.version
+    if not deployed.deployed:
+        return f"流程 {version.key} v{version.version} 已存在 / already uploaded"
+    return f"已部署 / deployed {version.key} v{version.version} ({filename}, sha256 {version.sha256[:12]})"
 
 
 @workflows_app.command("validate")
@@ -117,11 +122,13 @@ def workflows_validate(file: Path) -> None:
 @workflows_app.command("deploy")
 def workflows_deploy(file: Path) -> None:
     """Upload a BPMN file as a new version and make it the one new instances use."""
+    from complaintflow.services.workflows import upload_and_deploy
+
     if not file.is_file():
         _fail(f"文件不存在 / no such file: {file}", 2)
     product = _product()
     try:
-        typer.echo(_deploy(product, file))
+        typer.echo(_deployed(file.name, upload_and_deploy(product, file.read_bytes(), file.name, _admin())))
     except InvalidWorkflow as exc:
         for issue in exc.issues:
             typer.echo(f"  {issue.element_id or '-'}: {issue.message}", err=True)
@@ -172,12 +179,10 @@ def workflows_migrate(key: str, from_version: int, to_version: int,
                       apply_changes: Annotated[bool, typer.Option("--apply", help="move them (default: dry run)")]
                       = False) -> None:
     """Report (or perform) moving waiting instances from one version to another."""
-    from complaintflow.services import migrate_instances
-    from engine.runner import Actor
+    from complaintflow.services.workflows import migrate_instances
 
     product = _product()
-    reports = migrate_instances(product, key, from_version, to_version, Actor("cli", None, frozenset({"admin"})),
-                                None, apply_changes)
+    reports = migrate_instances(product, key, from_version, to_version, _admin(), None, apply_changes)
     product.close()
     for report in reports:
         verdict = ("已迁移 / moved" if report["applied"] else "可迁移 / safe") if report["safe"] else "不可 / unsafe"
@@ -201,18 +206,16 @@ def calendar_set_year(
     actor: Annotated[str, typer.Option(help="who makes the change (audited)")] = "admin",
 ) -> None:
     """Enter a year's holidays and make-up working days; provisional deadlines are recomputed."""
-    from engine.deadlines.config import recompute_provisional, reload, set_calendar_year
+    from complaintflow.services.deadlines import set_calendar_year
 
     holidays, workdays = _dates(holiday, "--holiday"), _dates(workday or [], "--workday")
     product = _product()
-    with product.uow() as uow:
-        set_calendar_year(uow.session, year, holidays, workdays, actor=actor, now=product.clock.now())
-        reload(uow.session, product.deadlines)
-        counts = recompute_provisional(uow.session, product.runner)
-        uow.commit()
+    try:
+        entered = set_calendar_year(product, year, holidays, workdays, _admin(actor))
+    finally:
+        product.close()
     typer.echo(f"{year}: {len(holidays)} 个节假日, {len(workdays)} 个调休上班日; 重算 / recomputed "
-               f"{counts['tasks']} task deadlines, timers of {counts['timer_instances']} instances")
-    product.close()
+               f"{entered.recomputed_tasks} task deadlines, timers of {entered.recomputed_timer_instances} instances")
 
 
 @rules_app.command("list")
@@ -221,7 +224,7 @@ def rules_list() -> None:
     from engine.deadlines.config import load_policy
 
     product = _product()
-    with product.uow() as uow:
+    with product.reader() as uow:
         policy = load_policy(uow.session)
     for name in policy.names():
         for version in policy.versions(name):
@@ -239,17 +242,16 @@ def rules_add(
     actor: Annotated[str, typer.Option(help="who makes the change (audited)")] = "admin",
 ) -> None:
     """Add a version of a deadline rule (e.g. ``rules add acceptance 5wd --from 2027-01-01``)."""
-    from engine.deadlines.config import add_rule_version
+    from complaintflow.services.deadlines import add_rule_version
 
     [start] = _dates([valid_from], "--from")
     product = _product()
-    with product.uow() as uow:
-        policy = add_rule_version(uow.session, name, period, start, actor=actor, now=product.clock.now(),
-                                  extension=extension, source=source)
-        uow.commit()
+    try:
+        policy = add_rule_version(product, name, period, start, _admin(actor), extension=extension, source=source)
+    finally:
+        product.close()
     for version in policy.versions(name):
         typer.echo(f"{name} {version.period} {version.describe_validity()}")
-    product.close()
 
 
 @app.command()
@@ -259,7 +261,7 @@ def sweep(at: Annotated[str | None, typer.Option(help="ISO-8601 instant to sweep
     from complaintflow.jobs import run_sweep
     from engine.clock import FixedClock, SystemClock, ensure_aware
 
-    clock = SystemClock()
+    clock: Clock = SystemClock()
     if at is not None:
         try:
             clock = FixedClock(ensure_aware(datetime.fromisoformat(at)))
@@ -284,11 +286,11 @@ def import_complaints(
 ) -> None:
     """Import complaints from a CSV file, with a progress bar; bad rows are listed by line, the rest imported.
     Exit 1 when a row failed, 2 when the file cannot be read at all (nothing imported)."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information
 
-    from agencies.bulk_import import ImportFileError, import_rows, load_csv
-    from agencies.repository import get_user
-    from agencies.users import actor_for
+    from agencies.bulk_import import ImportFileError, load_csv
+    from complaintflow.services.accounts import active_actor
+    from complaintflow.services.imports import import_complaints
 
     if not file.is_file():
         _fail(f"文件不存在 / no such file: {file}", 2)
@@ -297,17 +299,14 @@ def import_complaints(
     except ImportFileError as exc:
         _fail(f"错误 / error: {exc}", 2)
     product = _product()
-    actor = None
-    if as_user:
-        with product.uow() as uow:
-            user = get_user(uow.session, as_user)
-            if user is None or not user.active:
-                _fail(f"--as: 未知用户 / unknown user {as_user!r}", 2)
-            actor = actor_for(uow.session, user)
-    with tqdm(total=len(rows), desc="导入 / importing", unit="件") as bar:
-        report = import_rows(rows, product.session_factory, product.runner, actor, product.clock.now,
-                             product.tracking_key, bar.update)
-    product.close()
+    try:
+        actor = active_actor(product, as_user) if as_user else None
+        if as_user and actor is None:
+            _fail(f"--as: 未知用户 / unknown user {as_user!r}", 2)
+        with tqdm(total=len(rows), desc="导入 / importing", unit="件") as bar:
+            report = import_complaints(product, rows, actor, bar.update)
+    finally:
+        product.close()
     typer.echo(f"已导入 / imported {report.imported}, 失败 / failed {len(report.failed)}")
     for line, message in report.failed:
         typer.echo(f"  第 {line} 行 / line {line}: {message}", err=True)
@@ -378,8 +377,8 @@ def main() -> None:
         typer.echo(f"配置错误 / configuration error: {exc}", err=True)
         sys.exit(2)
     except InvalidInput as exc:
-        for error in exc.errors:
-            typer.echo(f"错误 / error: {error.field}: {error.message}", err=True)
+        for problem in exc.errors:
+            typer.echo(f"错误 / error: {problem.field}: {problem.message}", err=True)
         sys.exit(2)
     except EngineError as exc:
         typer.echo(f"错误 / error: {exc}", err=True)

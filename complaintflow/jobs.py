@@ -31,11 +31,11 @@ class SweepSummary:
 
 
 def dispatch_notices(product: Product) -> DispatchReport:
-    return dispatch_pending(product.session_factory, product.channels, product.clock)
+    return dispatch_pending(product.session_factory, product.channels, product.clock, product.outbox)
 
 
 def release_daily_digests(product: Product) -> int:
-    return release_digests(product.session_factory, product.clock.now())
+    return release_digests(product.session_factory, product.clock.now(), product.outbox)
 
 
 def run_sweep(product: Product, now: datetime | None = None) -> SweepSummary:
@@ -46,7 +46,7 @@ def run_sweep(product: Product, now: datetime | None = None) -> SweepSummary:
     with product.uow() as uow:
         reload(uow.session, product.deadlines)  # rules or years another process changed
     timers = fire_due_timers(product.session_factory, product.runner, now)
-    steps = sweep_steps(product.session_factory, DeadlineNotices(), now)
+    steps = sweep_steps(product.session_factory, DeadlineNotices(product.outbox), now)
     with product.uow() as uow:  # expired repeat-submission answers: they hold tracking codes
         purged = purge_expired(uow.session, now)
         uow.commit()

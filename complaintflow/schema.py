@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 
+from sqlalchemy import MetaData
+
 from engine.db.base import Base
 
-TABLE_MODULES = ("engine.db.tables", "agencies.tables", "notifications.tables", "web.tables")
+TABLE_MODULES = ("engine.db.tables", "agencies.tables", "notifications.tables", "complaintflow.tables")
 
 
-def load_metadata():  # type: ignore[no-untyped-def]
+def load_metadata() -> MetaData:
     for name in TABLE_MODULES:
         try:
             importlib.import_module(name)

@@ -8,6 +8,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.roles import AgencyLanePolicy
 from agencies.tracking import derive_tracking_key
 from agencies.workflow_hooks import ProductHooks
 from complaintflow.secret_key import secret_key
@@ -18,8 +19,8 @@ from engine.deadlines.service import DeadlineService
 from engine.runner import Runner
 from engine.specs import SpecCache
 from engine.uow import UnitOfWork
-from notifications import outbox
 from notifications.channels import Channel, build_channels
+from notifications.config import OutboxConfig
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Product:
     deadlines: DeadlineService
     runner: Runner
     secret_key: str
+    outbox: OutboxConfig
+    """The outbox's settings (SMS gateway, template overrides, digest hour), for every notice and job."""
     specs: SpecCache = field(default_factory=SpecCache)
     channels: dict[str, Channel] = field(default_factory=dict)
     _read_factory: sessionmaker[Session] | None = None
@@ -60,10 +63,22 @@ def build_product(settings: Settings | None = None, clock: Clock | None = None) 
     engine = make_engine(settings.database_url)
     deadlines = DeadlineService()
     specs = SpecCache()
-    runner = Runner(clock, specs, deadlines, ProductHooks(clock, deadlines))
+    outbox = outbox_config(settings)
+    runner = Runner(clock, specs, deadlines, ProductHooks(clock, deadlines, outbox), AgencyLanePolicy())
     session_factory = make_session_factory(engine)
-    outbox.configure(sms_via_webhook=bool(settings.complaintflow_webhook_url and settings.complaintflow_webhook_secret),
-                     templates_dir=settings.complaintflow_templates_dir)
-    channels = build_channels(session_factory, settings.smtp_url, settings.complaintflow_webhook_url,
-                              settings.complaintflow_webhook_secret, settings.complaintflow_mail_from)
-    return Product(settings, engine, session_factory, clock, deadlines, runner, key, specs, channels)
+    channels = outbox_channels(settings)
+    return Product(settings, engine, session_factory, clock, deadlines, runner, key, outbox, specs, channels)
+
+
+def outbox_config(settings: Settings) -> OutboxConfig:
+    """SMS rows are queued only when the webhook gateway that sends them is fully configured (URL and
+    secret): otherwise they would wait in the outbox for a channel that never comes."""
+    return OutboxConfig(
+        sms_via_webhook=bool(settings.complaintflow_webhook_url and settings.complaintflow_webhook_secret),
+        templates_dir=settings.complaintflow_templates_dir)
+
+
+def outbox_channels(settings: Settings) -> dict[str, Channel]:
+    """The channels the dispatcher sends through: e-mail when SMTP is configured, SMS when the webhook is."""
+    return build_channels(settings.smtp_url, settings.complaintflow_webhook_url,
+                          settings.complaintflow_webhook_secret, settings.complaintflow_mail_from)

@@ -1,4 +1,5 @@
-"""The product's extension keywords in a task's form (a JSON Schema, draft 2020-12).
+"""Checking the data a task is completed with against the task's form (a JSON Schema, draft 2020-12),
+and the form's extension keywords.
 
 JSON Schema cannot say "not the agency of the person filling in the form": that depends on who
 submits it, not on the data alone. A form therefore marks such a field with an extension keyword
@@ -18,13 +19,49 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from engine.errors import FieldError
+from jsonschema import Draft202012Validator
+
+from engine.bpmn.loader import TaskDefinition
+from engine.errors import FieldError, InvalidInput
 
 NOT_OWN_AGENCY = "x-not-own-agency"
 """On a top-level property: the value must not be the code of the agency completing the task
 (e.g. a complaint cannot be transferred to the agency that is transferring it)."""
 
 EXTENSIONS = frozenset({NOT_OWN_AGENCY})
+
+_VALIDATORS: dict[int, tuple[TaskDefinition, Draft202012Validator]] = {}
+
+
+def _validator(definition: TaskDefinition, form: Mapping[str, Any]) -> Draft202012Validator:
+    """One compiled validator per task definition (definitions live as long as their cached spec)."""
+    cached = _VALIDATORS.get(id(definition))
+    if cached is None or cached[0] is not definition:
+        cached = (definition, Draft202012Validator(form))
+        _VALIDATORS[id(definition)] = cached
+    return cached[1]
+
+
+def validate_form(definition: TaskDefinition | None, data: Any, own_agency: str | None = None) -> dict[str, Any]:
+    """Check submitted data against the task's JSON Schema and the form's extension keywords (e.g. a
+    field that must not name ``own_agency``, the completing agency); every error names its field.
+
+    ``data`` comes from the request body as decoded, so anything but an object is refused first."""
+    if not isinstance(data, dict):
+        raise InvalidInput([FieldError("data", "须为对象 / must be an object")])
+    if definition is None or definition.form is None:
+        return data
+    errors = []
+    for error in sorted(_validator(definition, definition.form).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator in ("required", "additionalProperties"):
+            named = error.message.split("'")[1] if "'" in error.message else path
+            path = ".".join(filter(None, [path, named]))
+        errors.append(FieldError(f"data.{path}" if path else "data", error.message))
+    errors.extend(own_agency_errors(definition.form, data, own_agency))
+    if errors:
+        raise InvalidInput(errors)
+    return data
 
 
 def own_agency_errors(form: Mapping[str, Any], data: Mapping[str, Any], own_agency: str | None) -> list[FieldError]:

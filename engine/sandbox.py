@@ -1,6 +1,8 @@
 """The script sandbox: every BPMN expression and script runs here, never in plain ``eval``.
 
-Anyone who can upload BPMN could otherwise run code on the server (ENGINE-NOTES "Script safety").
+Anyone who can upload BPMN could otherwise run code on the server: SpiffWorkflow's default
+environment ``eval``s every expression, and swapping its builtins is no sandbox (the
+``().__class__.__base__.__subclasses__()`` escape still works).
 Code is compiled by RestrictedPython (no imports, no dunder attributes, guarded item/attribute
 access), sees only an allow-list of builtins and product helpers, and is stopped after a time limit.
 Compiled code is cached by source text, so a condition evaluated a million times compiles once.
@@ -58,7 +60,7 @@ from types import (
 )
 from typing import Any, NoReturn, Protocol, cast
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -958,7 +960,7 @@ def _guarded_method(method: Any, name: str, owner: Any, unbound: bool) -> Callab
 
 def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
     """RestrictedPython's ``safer_getattr``; methods implemented in C come back wrapped in a guard."""
-    value = safer_getattr(obj, name, default)  # type: ignore[no-untyped-call]
+    value = safer_getattr(obj, name, default)  # type: ignore[no-untyped-call]  # RestrictedPython leaves it unannotated
     kind = type(value)
     if kind in _NATIVE_METHODS:
         return _guarded_method(value, name, obj, kind in _UNBOUND_METHODS)

@@ -1,7 +1,8 @@
 """APScheduler 3 only ticks from memory: the work it starts lives in the product's own tables.
 
 Every server process runs the same ticks; claiming rows (SKIP LOCKED) keeps them from doing the
-same work twice (STYLE "APScheduler 4's data store" — stable 3.x job stores cannot be shared).
+same work twice. (APScheduler 3's own job stores cannot be shared between processes, hence the
+product's tables.)
 """
 
 from __future__ import annotations

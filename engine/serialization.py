@@ -1,4 +1,4 @@
-"""Store a spec once per version and only the state per instance (ENGINE-NOTES "Serialization").
+"""Store a spec once per version and only the state per instance.
 
 The full SpiffWorkflow JSON repeats the spec in every row (55–65 % of it). Instances here store the
 state alone; on load the state is restored onto the version's cached specs. Pools that a message
@@ -31,7 +31,7 @@ class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct: dict[str, Any], spec: BpmnProcessSpec | None = None,  # type: ignore[override]
+    def from_dict(self, dct: dict[str, Any], spec: BpmnProcessSpec | None = None,
                   subprocess_specs: dict[str, BpmnProcessSpec] | None = None) -> BpmnWorkflow:
         if spec is None:
             raise ValueError("a state-only workflow needs its spec to be restored")

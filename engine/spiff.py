@@ -32,7 +32,7 @@ class _ClockedDatetime(datetime):
     """SpiffWorkflow's timers read ``datetime.now``; this makes them read the product's clock."""
 
     @classmethod
-    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]  # datetime.now returns Self
         clock = _engine_clock.get()
         if clock is None:
             return datetime.now(tz)
@@ -40,7 +40,7 @@ class _ClockedDatetime(datetime):
         return value.astimezone(tz) if tz is not None else value
 
 
-spiff_timer.datetime = _ClockedDatetime  # type: ignore[misc]  # the one patch: see ENGINE-NOTES "Clock"
+spiff_timer.datetime = _ClockedDatetime  # the one patch: every engine datetime.now is in timer.py
 
 
 @contextmanager

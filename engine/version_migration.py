@@ -9,6 +9,7 @@ history unreadable, so it refuses too. Each instance moves in its own transactio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -44,8 +45,11 @@ def _target(session: Session, instance: ProcessInstance, target_version_id: int)
     return target
 
 
-def _diffs(workflow: BpmnWorkflow, bundle: SpecBundle) -> tuple[object, dict[object, object]]:
-    return diff_workflow(SERIALIZER.registry, workflow, bundle.resumable_top_spec, bundle.subprocess_specs)
+def _diffs(workflow: BpmnWorkflow, bundle: SpecBundle) -> tuple[Any, dict[str, Any]]:
+    """SpiffWorkflow's diffs of the top process and of each pool (its types are not annotated)."""
+    diffs: tuple[Any, dict[str, Any]] = diff_workflow(SERIALIZER.registry, workflow, bundle.resumable_top_spec,
+                                                      bundle.subprocess_specs)
+    return diffs
 
 
 def plan(session: Session, runner: Runner, instance_id: int, target_version_id: int) -> MigrationPlan:
@@ -85,7 +89,7 @@ def plan(session: Session, runner: Runner, instance_id: int, target_version_id: 
 
 def _is_step(task: object) -> bool:
     """A modelled element (not one of SpiffWorkflow's internal joins and splits)."""
-    spec = task.task_spec  # type: ignore[attr-defined]
+    spec = getattr(task, "task_spec", None)
     return getattr(spec, "bpmn_id", None) is not None
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from notifications.errors import DeliveryError, PermanentDeliveryError
 from notifications.message import Channel, Envelope
@@ -19,16 +18,14 @@ from notifications.vocab import ChannelName
 from notifications.webhook import KEY_HEADER, SIGNATURE_HEADER, WebhookChannel, sign, verify_signature
 
 __all__ = ["KEY_HEADER", "SIGNATURE_HEADER", "CapturingChannel", "Channel", "Envelope", "SmtpChannel",
-           "WebhookChannel", "build_channels", "channels_from_settings", "sign", "verify_signature"]
+           "WebhookChannel", "build_channels", "sign", "verify_signature"]
 
 
-def build_channels(_session_factory: object, smtp_url: str | None, webhook_url: str | None,
-                   webhook_secret: str | None, sender: str = "complaintflow@localhost") -> dict[str, Channel]:
+def build_channels(smtp_url: str | None, webhook_url: str | None, webhook_secret: str | None,
+                   sender: str = "complaintflow@localhost") -> dict[str, Channel]:
     """The configured channels by name. A webhook URL without a secret is refused, not ignored:
     unsigned notices, or silently none, would both be worse than a failed start.
-
-    (The first argument is unused since in-app delivery moved into the enqueue transaction; it
-    stays for the wiring's call. Prefer ``channels_from_settings``.)"""
+    The wiring passes the deployment's settings in (``complaintflow.wiring.outbox_channels``)."""
     channels: dict[str, Channel] = {}
     if smtp_url:
         channels[ChannelName.EMAIL.value] = SmtpChannel(smtp_url, sender)
@@ -37,12 +34,6 @@ def build_channels(_session_factory: object, smtp_url: str | None, webhook_url: 
             raise ValueError("COMPLAINTFLOW_WEBHOOK_URL and COMPLAINTFLOW_WEBHOOK_SECRET must be set together")
         channels[ChannelName.SMS.value] = WebhookChannel(webhook_url, webhook_secret)
     return channels
-
-
-def channels_from_settings(settings: Any) -> dict[str, Channel]:
-    """``build_channels`` from a ``complaintflow.settings.Settings``."""
-    return build_channels(None, settings.smtp_url, settings.complaintflow_webhook_url,
-                          settings.complaintflow_webhook_secret, settings.complaintflow_mail_from)
 
 
 @dataclass

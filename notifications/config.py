@@ -1,9 +1,8 @@
-"""Process-wide outbox settings, set once by the wiring.
+"""The outbox's deployment settings, built by the wiring from the product's settings and passed down.
 
-The enqueue functions are called from deep inside the engine's transaction with a fixed signature
-(session, template, context, key, now), so what depends on deployment — is there an SMS gateway,
-where are the admins' template overrides, when does the daily digest go out — is read from here.
-``configure`` returns the previous settings so tests can put them back.
+What depends on the deployment — is there an SMS gateway, where are the admins' template overrides,
+when does the daily digest go out — travels as a value to the enqueue functions and the dispatcher:
+no process-wide state, so two products (or two tests) in one process never see each other's settings.
 """
 
 from __future__ import annotations
@@ -23,22 +22,3 @@ class OutboxConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.digest_hour <= 23:
             raise ValueError(f"digest_hour must be 0–23, not {self.digest_hour}")
-
-
-_current = OutboxConfig()
-
-
-def configure(*, sms_via_webhook: bool = False, templates_dir: str | None = None, digest_hour: int = 8) -> OutboxConfig:
-    """Replace the settings; returns the ones replaced."""
-    global _current
-    previous, _current = _current, OutboxConfig(sms_via_webhook, templates_dir, digest_hour)
-    return previous
-
-
-def restore(config: OutboxConfig) -> None:
-    global _current
-    _current = config
-
-
-def current() -> OutboxConfig:
-    return _current

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engine.db.affected import rows_affected
 from notifications.errors import NotDeadLetter
 from notifications.tables import OutboxMessage
 from notifications.vocab import Status
@@ -36,7 +37,7 @@ def retry_dead(session: Session, outbox_id: int, now: datetime) -> OutboxMessage
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.status == Status.DEAD.value)
         .values(status=Status.RETRY.value, attempts=0, next_attempt_at=now, acquired_until=None, dead_at=None))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rows_affected(result) == 0:
         raise NotDeadLetter(outbox_id)
     row = session.get(OutboxMessage, outbox_id, populate_existing=True)
     assert row is not None

@@ -1,9 +1,10 @@
 """The daily digest: reminder e-mails of users who chose it, bundled into one e-mail a day.
 
-``notify_users`` writes such e-mails as ``held`` rows, due at the next digest time (08:00 Asia/Shanghai
-by default). ``release_digests`` — called by every dispatcher round, so the schedule of the calling
-job does not matter — turns each user's due held rows into one ``digest`` row, in one transaction:
-the held rows become ``digested`` (pointing at it), so nothing is bundled twice or lost.
+``notify_users`` writes such e-mails as ``held`` rows, due at the next digest time (``digest_hour`` of
+the outbox settings, 08:00 Asia/Shanghai by default). ``release_digests`` — called by every dispatcher
+round, so the schedule of the calling job does not matter — turns each user's due held rows into one
+``digest`` row, in one transaction: the held rows become ``digested`` (pointing at it), so nothing is
+bundled twice or lost.
 In-app reminders are not held: the inbox shows them one by one, at once.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SHANGHAI, ensure_aware
 from engine.db.dialect import skip_locked
-from notifications import config
+from notifications.config import OutboxConfig
 from notifications.errors import TemplateError
 from notifications.outbox_rows import Notice, insert_new, make_row
 from notifications.tables import OutboxMessage
@@ -35,8 +36,9 @@ def next_digest_at(now: datetime, hour: int) -> datetime:
     return slot if slot > local else slot + timedelta(days=1)
 
 
-def release_digests(session_factory: sessionmaker[Session], now: datetime) -> int:
-    """Queue one digest per recipient whose held reminders are due; returns the digests queued."""
+def release_digests(session_factory: sessionmaker[Session], now: datetime, config: OutboxConfig) -> int:
+    """Queue one digest per recipient whose held reminders are due; returns the digests queued.
+    ``config`` names the admins' template overrides (the digest's text may be overridden too)."""
     with session_factory() as session:
         query = (select(OutboxMessage)
                  .where(OutboxMessage.status == Status.HELD.value, OutboxMessage.next_attempt_at <= now)
@@ -45,7 +47,7 @@ def release_digests(session_factory: sessionmaker[Session], now: datetime) -> in
         queued = 0
         for (user_id, recipient), group in groupby(held, key=lambda r: (r.user_id, r.recipient)):
             rows = list(group)
-            digest_id = _queue_digest(session, user_id, recipient, rows, now)
+            digest_id = _queue_digest(session, user_id, recipient, rows, now, config.templates_dir)
             for row in rows:
                 row.status, row.digest_id = Status.DIGESTED.value, digest_id
             queued += 1
@@ -54,10 +56,10 @@ def release_digests(session_factory: sessionmaker[Session], now: datetime) -> in
 
 
 def _queue_digest(session: Session, user_id: int | None, recipient: str, rows: list[OutboxMessage],
-                  now: datetime) -> int:
+                  now: datetime, templates_dir: str | None) -> int:
     context = {"count": len(rows), "items": [{"subject": r.subject, "text": r.body_text} for r in rows]}
     try:
-        notice = Notice.prepare(DIGEST_TEMPLATE, context, config.current().templates_dir)
+        notice = Notice.prepare(DIGEST_TEMPLATE, context, templates_dir)
     except TemplateError:  # an admin's broken override must not stop the dispatcher: use ours
         log.exception("digest override failed; using the built-in template")
         notice = Notice.prepare(DIGEST_TEMPLATE, context, None)

@@ -34,7 +34,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
+from engine.db.affected import rows_affected
 from engine.db.dialect import skip_locked
+from notifications.config import OutboxConfig
 from notifications.dead_letters import list_dead_letters, retry_dead
 from notifications.digest import release_digests
 from notifications.errors import DeliveryError, PermanentDeliveryError
@@ -63,7 +65,7 @@ class RetryPolicy:
     def delay(self, attempts: int, idempotency_key: str) -> timedelta:
         """Wait after the ``attempts``-th failure: 1, 2, 4, … minutes, at most 6 hours (+ jitter).
         With the defaults the eighth failure comes about two hours after the first."""
-        base = min(self.base_delay * 2 ** min(max(attempts - 1, 0), 30), self.max_delay)
+        base = min(self.base_delay * (1 << min(max(attempts - 1, 0), 30)), self.max_delay)  # 2**n, typed int
         digest = hashlib.sha256(f"{idempotency_key}:{attempts}".encode()).digest()
         return base * (1 + self.jitter * int.from_bytes(digest[:8]) / 2**64)
 
@@ -94,14 +96,16 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def dispatch_pending(session_factory: sessionmaker[Session], channels: Mapping[str, Channel], clock: Clock, *,
-                     limit: int = 100, worker_id: str | None = None, max_attempts: int | None = None,
-                     policy: RetryPolicy = DEFAULT_POLICY, max_batches: int = 20) -> DispatchReport:
-    """Send due rows in batches of ``limit`` until none are left (at most ``max_batches`` batches)."""
+def dispatch_pending(session_factory: sessionmaker[Session], channels: Mapping[str, Channel], clock: Clock,
+                     config: OutboxConfig, *, limit: int = 100, worker_id: str | None = None,
+                     max_attempts: int | None = None, policy: RetryPolicy = DEFAULT_POLICY,
+                     max_batches: int = 20) -> DispatchReport:
+    """Send due rows in batches of ``limit`` until none are left (at most ``max_batches`` batches).
+    ``config`` is the outbox settings the digests released first are rendered with."""
     if max_attempts is not None:
         policy = RetryPolicy(max_attempts, policy.base_delay, policy.max_delay, policy.jitter, policy.lease)
     worker_id = worker_id or default_worker_id()
-    report = DispatchReport(digests=release_digests(session_factory, clock.now()))
+    report = DispatchReport(digests=release_digests(session_factory, clock.now(), config))
     for _ in range(max_batches):
         claims = claim(session_factory, channels=set(channels), now=clock.now(), worker_id=worker_id, limit=limit,
                        policy=policy, report=report)
@@ -174,7 +178,7 @@ def _send_one(session_factory: sessionmaker[Session], channel: Channel, item: Cl
             OutboxMessage.id == envelope.outbox_id, OutboxMessage.acquired_by == worker_id,
             OutboxMessage.attempts == item.attempts, OutboxMessage.status.in_(DUE_STATUSES)).values(**values))
         session.commit()
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rows_affected(result) == 0:
         report.lease_lost += 1  # our lease ran out and another dispatcher took the row over
         return
     if error is None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engine.db.affected import rows_affected
 from notifications.tables import InAppNotice
 
 
@@ -44,4 +45,4 @@ def mark_read(session: Session, user_id: int, notice_id: int, now: datetime) -> 
 def mark_all_read(session: Session, user_id: int, now: datetime) -> int:
     result = session.execute(update(InAppNotice).where(InAppNotice.user_id == user_id,
                                                        InAppNotice.read_at.is_(None)).values(read_at=now))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rows_affected(result)

@@ -3,6 +3,9 @@
 Rows are written with the state change that causes them: a rolled-back transition leaves no notice,
 a committed one never loses its notice. The dispatcher sends later, at least once.
 
+- The caller resolves the recipients — a complainant's addresses, the staff users who are to hear
+  of an event and their e-mail addresses — and the template's context (names, not codes): this
+  package renders and delivers what it is given and looks up no agency, user or complaint.
 - The text is rendered now, so a missing variable or an unknown template raises ``TemplateError``
   and fails the transition — loudly, in the caller's tests — instead of queueing a notice that
   can never be sent. (``check_templates`` keeps admins' overrides from doing this in production.)
@@ -17,79 +20,87 @@ a committed one never loses its notice. The dispatcher sends later, at least onc
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agencies.repository import agencies_by_code, agency_users, get_complaint
-from agencies.tables import User
 from engine.db.dialect import dialect_insert
-from notifications import config
-from notifications.config import configure
+from notifications.config import OutboxConfig
 from notifications.digest import next_digest_at
 from notifications.outbox_rows import Notice, delivery_key, insert_new, make_row
 from notifications.preferences import preferences_for
 from notifications.tables import InAppNotice
 from notifications.vocab import ChannelName, Status
 
-__all__ = ["DIGEST_TEMPLATES", "configure", "delivery_key", "notify_agency_role", "notify_complainant",
-           "notify_users"]
+__all__ = ["DIGEST_TEMPLATES", "Complainant", "OutboxConfig", "StaffRecipient", "delivery_key",
+           "notify_complainant", "notify_users"]
 
 DIGEST_TEMPLATES = frozenset({"reminder"})
 """Templates whose e-mails wait for the daily digest of a user who asked for one."""
 MAX_KEY_LENGTH = 200
 
 
-def notify_complainant(session: Session, *, complaint_id: int, template: str, context: Mapping[str, Any], key: str,
-                       now: datetime) -> int:
+@dataclass(frozen=True)
+class Complainant:
+    """Where a complainant's notices go, as the caller found them: ``complaint_id`` is recorded on
+    every row (the complaint's log of what was sent), the addresses are those the complainant gave."""
+
+    complaint_id: int
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class StaffRecipient:
+    """A staff user who is to hear of an event. The caller passes only users who may receive notices
+    (active ones); their own channel choices (``notifications.preferences``) are applied here."""
+
+    user_id: int
+    email: str | None
+
+
+def notify_complainant(session: Session, config: OutboxConfig, *, complainant: Complainant, template: str,
+                       context: Mapping[str, Any], key: str, now: datetime) -> int:
     """Queue a notice to a complainant: e-mail if they gave an address, SMS through the webhook gateway
-    (when one is configured) to their phone. The template also gets ``tracking_no`` and
-    ``complainant_name``. Returns the rows written (0 when this key was queued before)."""
+    (when ``config`` has one) to their phone. Returns the rows written (0 when this key was queued before)."""
     _check_key(key)
-    complaint = get_complaint(session, complaint_id)
-    if complaint is None:
-        raise LookupError(f"complaint {complaint_id} not found")
-    values = {**_with_agency_names(session, context), "complainant_name": complaint.complainant_name,
-              "tracking_no": complaint.tracking_no}
-    notice = Notice.prepare(template, values, config.current().templates_dir)
+    notice = Notice.prepare(template, context, config.templates_dir)
     recipients: list[tuple[str, str]] = []
-    if complaint.complainant_email:
-        recipients.append((ChannelName.EMAIL.value, complaint.complainant_email))
-    if config.current().sms_via_webhook and complaint.complainant_phone:
-        recipients.append((ChannelName.SMS.value, complaint.complainant_phone))
-    rows = [make_row(key, channel, recipient, notice, now, complaint_id=complaint_id)
+    if complainant.email:
+        recipients.append((ChannelName.EMAIL.value, complainant.email))
+    if config.sms_via_webhook and complainant.phone:
+        recipients.append((ChannelName.SMS.value, complainant.phone))
+    rows = [make_row(key, channel, recipient, notice, now, complaint_id=complainant.complaint_id)
             for channel, recipient in recipients]
     return len(insert_new(session, rows))
 
 
-def notify_users(session: Session, *, user_ids: Iterable[int], template: str, context: Mapping[str, Any], key: str,
-                 now: datetime) -> int:
+def notify_users(session: Session, config: OutboxConfig, *, recipients: Iterable[StaffRecipient], template: str,
+                 context: Mapping[str, Any], key: str, now: datetime) -> int:
     """Queue a notice to staff by their preferences: in-app always (delivered now), e-mail if they have
     an address and want it; reminder e-mails wait for the daily digest of users who chose one.
-    Inactive or unknown users are skipped. Returns the outbox rows written."""
+    A user named twice hears once. Returns the outbox rows written."""
     _check_key(key)
-    ids = list(dict.fromkeys(user_ids))
-    if not ids:
+    staff: dict[int, StaffRecipient] = {}
+    for recipient in recipients:
+        staff.setdefault(recipient.user_id, recipient)
+    if not staff:
         return 0
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)))}
-    values = _with_agency_names(session, context)
-    notice = Notice.prepare(template, values, config.current().templates_dir)
-    prefs = preferences_for(session, list(users))
-    complaint_id = values.get("complaint_id") if isinstance(values.get("complaint_id"), int) else None
+    notice = Notice.prepare(template, context, config.templates_dir)
+    prefs = preferences_for(session, list(staff))
+    complaint_id = context.get("complaint_id") if isinstance(context.get("complaint_id"), int) else None
     rows = []
-    for user_id in ids:
-        user = users.get(user_id)
-        if user is None:
-            continue
+    for recipient in staff.values():
+        user_id = recipient.user_id
         rows.append(make_row(key, ChannelName.IN_APP.value, str(user_id), notice, now, user_id=user_id,
                              complaint_id=complaint_id, status=Status.SENT))
-        if user.email and prefs[user_id].wants(ChannelName.EMAIL.value):
+        if recipient.email and prefs[user_id].wants(ChannelName.EMAIL.value):
             held = prefs[user_id].digest_reminders and template in DIGEST_TEMPLATES
-            rows.append(make_row(key, ChannelName.EMAIL.value, user.email, notice, now, user_id=user_id,
+            rows.append(make_row(key, ChannelName.EMAIL.value, recipient.email, notice, now, user_id=user_id,
                                  complaint_id=complaint_id, status=Status.HELD if held else Status.PENDING,
-                                 due=next_digest_at(now, config.current().digest_hour) if held else now))
+                                 due=next_digest_at(now, config.digest_hour) if held else now))
     written = insert_new(session, rows)
     subject, body = notice.rendered.subject, notice.rendered.text
     notices = [{"outbox_id": outbox_id, "user_id": int(recipient), "template": template, "subject": subject,
@@ -100,28 +111,7 @@ def notify_users(session: Session, *, user_ids: Iterable[int], template: str, co
     return len(written)
 
 
-def notify_agency_role(session: Session, *, agency_id: int, role: str, template: str, context: Mapping[str, Any],
-                       key: str, now: datetime) -> int:
-    """Queue a notice to the agency's active users holding exactly ``role``: supervisors are not
-    liaisons here (they are reached with ``role="supervisor"``)."""
-    return notify_users(session, user_ids=[u.id for u in agency_users(session, agency_id, role)],
-                        template=template, context=context, key=key, now=now)
-
-
 def _check_key(key: str) -> None:
+    """Refuse a key that cannot be stored (the ``key`` column holds 200 characters): a caller's bug."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValueError(f"a notice key must be 1–{MAX_KEY_LENGTH} characters, got {len(key)}")
-
-
-def _with_agency_names(session: Session, context: Mapping[str, Any]) -> dict[str, Any]:
-    """Workflow data names agencies by code (``agency``, ``to_agency``, …); templates speak of them by
-    name (``agency_name``, ``to_agency_name``): every ``*agency`` code gets its ``*_name`` beside it."""
-    values = dict(context)
-    codes = {k: v for k, v in values.items() if (k == "agency" or k.endswith("_agency")) and isinstance(v, str)}
-    if codes:
-        found = agencies_by_code(session, codes.values())
-        for k, code in codes.items():
-            values.setdefault(f"{k}_name", found[code].name if code in found else code)
-    return values
-
-

@@ -132,7 +132,8 @@ def used_variables(name: str, override_dir: str | None = None) -> frozenset[str]
     """The variables the template (as currently overridden) reads from its context."""
     text_env, _ = _environments(override_dir)
     _load(name, text_env)  # unknown names and syntax errors, reported the usual way
-    source, _filename, _ = text_env.loader.get_source(text_env, name + SUFFIX)  # type: ignore[union-attr]
+    assert text_env.loader is not None  # _environments always gives a loader
+    source, _filename, _ = text_env.loader.get_source(text_env, name + SUFFIX)
     return _undeclared(source)
 
 
@@ -149,7 +150,8 @@ def documented_variables(name: str, override_dir: str | None = None) -> frozense
     """The ``context:`` line of the template's header comment: what a caller must provide."""
     text_env, _ = _environments(override_dir)
     _load(name, text_env)
-    source, _filename, _ = text_env.loader.get_source(text_env, name + SUFFIX)  # type: ignore[union-attr]
+    assert text_env.loader is not None  # _environments always gives a loader
+    source, _filename, _ = text_env.loader.get_source(text_env, name + SUFFIX)
     match = _CONTEXT_LINE.search(source.split("#}", 1)[0]) if source.lstrip().startswith("{#") else None
     if match is None:
         return frozenset()

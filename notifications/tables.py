@@ -12,6 +12,9 @@ An outbox row's life (``status``):
 A row is claimed by a dispatcher with a lease (``acquired_by`` / ``acquired_until``) instead of a
 status, so a dispatcher that dies mid-send leaves nothing stuck: the lease expires and any
 dispatcher takes the row again.
+
+The foreign keys to ``users.id`` name the table, not its class: this package knows nothing of the
+domain's tables. Whoever needs the whole schema loads every table module (``complaintflow.schema``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-import agencies.tables  # noqa: F401  (``users``, which the foreign keys below name, must be in the metadata)
 from engine.db.base import Base
 from engine.db.tables import BigId
 from notifications.vocab import Status, sql_in

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 source scripts/setup-test-env.sh
 
 .venv/bin/ruff check .
+.venv/bin/mypy  # strict, on every product package (pyproject.toml)
 exec .venv/bin/pytest "$@"

@@ -12,12 +12,12 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from agencies.tables import Agency, User
+from complaintflow.tables import RevokedToken
 from complaintflow.wiring import Product
 from engine.errors import Forbidden
 from engine.runner import Actor
 from web.errors import Unauthorized
 from web.security import TokenClaims, read_token
-from web.tables import RevokedToken
 
 MAX_ID = 2**63 - 1  # ids are BIGINT: anything larger cannot exist
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -74,6 +74,13 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return "admin" in self.user.roles
+
+    @property
+    def agency_id(self) -> int:
+        """The staff member's agency (``StaffUser`` guarantees there is one)."""
+        if self.user.agency_id is None:
+            raise Forbidden("需要机构工作人员账号 / needs an agency staff account")
+        return self.user.agency_id
 
 
 # the user, their agency's code and whether the token was revoked: one round trip per request

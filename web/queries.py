@@ -38,7 +38,7 @@ def agency_codes(session: Session) -> dict[int, str]:
     return {row.id: row.code for row in session.execute(select(Agency.id, Agency.code))}
 
 
-def _visible_complaints(agency_id: int) -> Select[tuple[Complaint]]:
+def _visible_complaints(agency_id: int) -> Select[Complaint]:
     return select(Complaint).join(ComplaintAgency, ComplaintAgency.complaint_id == Complaint.id).where(
         ComplaintAgency.agency_id == agency_id)
 
@@ -147,6 +147,6 @@ def events(session: Session, complaint: Complaint, agency_id: int) -> list[dict[
              "details": scrub(row.details or {}, hidden)} for row in rows]
 
 
-def visible_cases(session: Session, agency_id: int) -> Select[tuple[Case]]:
+def visible_cases(session: Session, agency_id: int) -> Select[Case]:
     involved = select(ComplaintAgency.complaint_id).where(ComplaintAgency.agency_id == agency_id)
     return select(Case).where(or_(Case.agency_id == agency_id, Case.complaint_id.in_(involved)))

@@ -75,7 +75,7 @@ def _form_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -
         "now_required": sorted(new_required - old_required),
         "no_longer_required": sorted(old_required - new_required),
         "fields_changed": sorted(f for f in old_fields & new_fields
-                                 if before["properties"][f] != after["properties"][f]),  # type: ignore[index]
+                                 if (before or {})["properties"][f] != (after or {})["properties"][f]),
     }
     return {k: v for k, v in changes.items() if v} or {"schema_changed": True}
 

@@ -1,7 +1,7 @@
 """Parse uploaded BPMN XML so that a hostile file cannot harm the server.
 
 Entity expansion, DTDs and network access are off; size, element count and depth are bounded
-before SpiffWorkflow sees anything (DESIGN §7). Rejections are ``InvalidWorkflow`` (HTTP 400).
+before SpiffWorkflow sees anything. Rejections are ``InvalidWorkflow`` (HTTP 400).
 """
 
 from __future__ import annotations

@@ -43,9 +43,8 @@ class AwareDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(SHANGHAI)
+        stored: datetime = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return stored.astimezone(SHANGHAI)
 
 
 class Base(DeclarativeBase):

@@ -10,9 +10,10 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from engine.db.tables import DeadlineStep, OpenTask, ProcessInstance
 
-_tasks = OpenTask.__table__
-_instances = ProcessInstance.__table__
-_steps = DeadlineStep.__table__
+# the ``Table`` objects (``Model.__table__`` is typed as any ``FromClause``, which ``insert`` and ``update`` refuse)
+_tasks = OpenTask.metadata.tables[OpenTask.__tablename__]
+_instances = ProcessInstance.metadata.tables[ProcessInstance.__tablename__]
+_steps = DeadlineStep.metadata.tables[DeadlineStep.__tablename__]
 
 INSTANCE_BY_ID = select(
     _instances.c.id, _instances.c.spec_version_id, _instances.c.status, _instances.c.version,

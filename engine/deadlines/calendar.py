@@ -79,12 +79,14 @@ class YearCalendar:
 
 
 def _spring_festival_day_one(year: int) -> date:
-    return LunarDate(year, 1, 1).to_solar_date()
+    first_day: date = LunarDate(year, 1, 1).to_solar_date()
+    return first_day
 
 
 def _qingming(year: int) -> date:
     """The Qingming solar term (清明) of ``year``: the statutory holiday is that very day."""
-    for day, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30)):
+    terms: list[tuple[date, str]] = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))
+    for day, name in terms:
         if name == "清明":
             return day
     raise AssertionError(f"no Qingming solar term found in April {year}")  # pragma: no cover
@@ -181,8 +183,8 @@ def _require_date(value: date, name: str) -> None:
 class WorkdayCalendar:
     """Working days, from admin overrides, else chinesecalendar, else provisionally from the law.
 
-    Immutable once built: the lead builds a new one when an override is added, and recomputes the
-    deadlines that were provisional.
+    Immutable once built: ``engine.deadlines.config`` builds a new one when an override is added, and
+    recomputes the deadlines that were provisional.
     """
 
     def __init__(self, overrides: Mapping[int, YearCalendar] | None = None) -> None:

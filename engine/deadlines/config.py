@@ -1,4 +1,5 @@
-"""Deadline rules and calendar years as admin-edited, audited data (deadlines.md "as data").
+"""Deadline rules and calendar years as admin-edited, audited data: statutory periods change with
+the law, so they are rows an admin corrects and extends, never constants in code.
 
 The shipped default policy applies until an admin sets versions of a rule; a year unknown to
 ``chinesecalendar`` counts provisionally until an admin enters it. Entering a year recomputes the
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.db.tables import CalendarYear, DeadlineRuleRow, OpenTask, PendingTimer
 from engine.deadlines.calendar import WorkdayCalendar, YearCalendar
-from engine.deadlines.ladder import replace_steps
 from engine.deadlines.periods import Period
 from engine.deadlines.rules import DeadlinePolicy, RuleVersion, default_policy
 from engine.deadlines.service import DeadlineService
@@ -138,8 +138,7 @@ def recompute_provisional(session: Session, runner: Runner) -> dict[str, int]:
             before = task.due_at
             task.due_at, task.provisional = deadline.due_at, deadline.provisional
             if task.suspended_at is None:
-                replace_steps(session, task.id, task.instance_id, task.due_at,
-                              runner.ladders.for_kind(runner.hooks.agency_kind(session, task.agency_code)), calendar)
+                runner.escalation.reschedule(session, task)
             runner.audit(session, SYSTEM, "task.deadline_recomputed", task.instance_id, task.complaint_id, task.id,
                          {"before": before.isoformat() if before else None, "after": task.due_at.isoformat(),
                           "provisional": task.provisional}, agency_code=task.agency_code)

@@ -1,4 +1,8 @@
-"""The escalation ladder (DESIGN §2.2): remind before a deadline, mark overdue at it, escalate after.
+"""The escalation ladder: remind before a deadline, mark overdue at it, escalate after.
+
+The default rungs (configurable per agency kind): a reminder 2 working days before the last day
+(to the assignee, or the agency's liaisons while unclaimed), overdue at the deadline (assignee and
+the agency's supervisors), escalation 3 working days after it (the parent agency's supervisors).
 
 Each rung of each task deadline is a row in ``deadline_steps``, written with the task (and rewritten
 when its deadline moves). The sweep claims due rows with ``FOR UPDATE SKIP LOCKED`` and marks them
@@ -8,7 +12,7 @@ however many server processes sweep, and a sweep after downtime catches up in ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
@@ -21,6 +25,7 @@ from engine.clock import SHANGHAI
 from engine.db.dialect import skip_locked
 from engine.db.tables import DeadlineStep, OpenTask
 from engine.deadlines.calendar import WorkdayCalendar
+from engine.deadlines.service import DeadlineService
 from engine.uow import UnitOfWork
 
 
@@ -67,19 +72,70 @@ def _shift_workdays(day: date, offset: int, calendar: WorkdayCalendar) -> date:
     return day
 
 
-def step_rows(task_id: str, instance_id: int, due_at: datetime, ladder: Iterable[Rung],
-              calendar: WorkdayCalendar) -> list[dict[str, object]]:
+AgencyKindOf = Callable[[Session, str | None], str | None]
+"""The kind of the agency with this code (``None``: unknown or no agency), as the product knows it."""
+
+
+class LadderTask(Protocol):
+    """What placing a task's rungs reads of it: an open task row or a task a transition just opened."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def instance_id(self) -> int: ...
+
+    @property
+    def agency_code(self) -> str | None: ...
+
+    @property
+    def due_at(self) -> datetime | None: ...
+
+
+class Escalation:
+    """Places the rungs of task deadlines: the one place that picks a task's ladder.
+
+    The calendar is read from the deadline service on each call, since entering a calendar year
+    refreshes that service in place."""
+
+    def __init__(self, ladders: Ladders, agency_kind: AgencyKindOf, deadlines: DeadlineService) -> None:
+        self.ladders = ladders
+        self.agency_kind = agency_kind
+        self.deadlines = deadlines
+
+    def ladder_for(self, session: Session, task: LadderTask) -> tuple[Rung, ...]:
+        """The rungs ``task`` climbs: the ladder of its agency's kind, or the default one."""
+        return self.ladders.for_kind(self.agency_kind(session, task.agency_code))
+
+    def rows_for(self, session: Session, tasks: Iterable[LadderTask]) -> list[dict[str, object]]:
+        """The ``deadline_steps`` rows of newly opened tasks (those with a deadline)."""
+        calendar = self.deadlines.calendar
+        return [step for task in tasks if task.due_at is not None
+                for step in _step_rows(task.id, task.instance_id, task.due_at, self.ladder_for(session, task),
+                                       calendar)]
+
+    def reschedule(self, session: Session, task: LadderTask) -> None:
+        """The task's deadline moved (resumption, a calendar year entered): its undone rungs follow."""
+        ladder = self.ladder_for(session, task) if task.due_at is not None else ()
+        _replace_steps(session, task.id, task.instance_id, task.due_at, ladder, self.deadlines.calendar)
+
+    def stop(self, session: Session, task: LadderTask) -> None:
+        """The task's clock stopped: no undone rung may fire until it is rescheduled."""
+        _replace_steps(session, task.id, task.instance_id, None, (), self.deadlines.calendar)
+
+
+def _step_rows(task_id: str, instance_id: int, due_at: datetime, ladder: Iterable[Rung],
+               calendar: WorkdayCalendar) -> list[dict[str, object]]:
     return [{"task_id": task_id, "instance_id": instance_id, "step": rung.step, "due_at": due_at,
              "fire_at": fire_instant(due_at, rung, calendar), "done_at": None} for rung in ladder]
 
 
-def replace_steps(session: Session, task_id: str, instance_id: int, due_at: datetime | None,
-                  ladder: Iterable[Rung], calendar: WorkdayCalendar) -> None:
-    """A task's deadline changed (suspension, resumption, a calendar year added): undone rungs
-    follow it. Done rungs of the old deadline stay as they are."""
+def _replace_steps(session: Session, task_id: str, instance_id: int, due_at: datetime | None,
+                   ladder: Iterable[Rung], calendar: WorkdayCalendar) -> None:
+    """Undone rungs follow a changed deadline; done rungs of the old deadline stay as they are."""
     session.execute(delete(DeadlineStep).where(DeadlineStep.task_id == task_id, DeadlineStep.done_at.is_(None)))
     if due_at is not None:
-        rows = step_rows(task_id, instance_id, due_at, ladder, calendar)
+        rows = _step_rows(task_id, instance_id, due_at, ladder, calendar)
         existing = set(session.scalars(select(DeadlineStep.step).where(
             DeadlineStep.task_id == task_id, DeadlineStep.due_at == due_at)))
         rows = [r for r in rows if r["step"] not in existing]

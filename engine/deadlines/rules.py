@@ -1,10 +1,10 @@
-"""The deadline policy: statutory deadlines as data (shared/domain/deadlines.md).
+"""The deadline policy: statutory deadlines as data.
 
 A BPMN task or timer names a rule (``deadline: acceptance``), never a number. The rule's version is
 chosen by the complaint's ``received_at`` (its Asia/Shanghai date), because the law in force when a
 complaint is received governs its handling: complaints received before 2026-04-15 stay under SAMR
 Order No. 20, later ones fall under Order No. 121. Rules are data so an admin can correct and
-extend them (the lead persists and audits them); ``default_policy()`` is only the shipped table.
+extend them (``engine.deadlines.config`` persists and audits them); ``default_policy()`` is only the shipped table.
 """
 
 from __future__ import annotations
@@ -143,8 +143,8 @@ ORDER_121_IN_FORCE = date(2026, 4, 15)
 
 
 def default_policy() -> DeadlinePolicy:
-    """The shipped table of shared/domain/deadlines.md. Only ``mediation`` changes with Order 121;
-    every other rule has one version for all receipt dates."""
+    """The shipped table of statutory deadlines, each with its legal source. Only ``mediation``
+    changes with Order 121; every other rule has one version for all receipt dates."""
     parse = Period.parse
     rules = [
         RuleVersion(

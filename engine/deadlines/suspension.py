@@ -12,12 +12,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.actors import Actor
+from engine.db.affected import rows_affected
 from engine.db.tables import OpenTask, ProcessInstance, TaskSuspension
-from engine.deadlines.ladder import replace_steps
 from engine.deadlines.periods import Deadline, shift_for_suspension
 from engine.deadlines.service import DeadlineService
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
-from engine.runner import Actor, Runner
+from engine.runner import Runner
 
 
 def _reason(reason: str) -> str:
@@ -31,11 +32,11 @@ def _workable(session: Session, runner: Runner, task_id: str, actor: Actor, reas
     """The task, if this actor may stop or restart its clock, and the checked reason.
 
     Whoever may work an unclaimed task may suspend or resume it (claiming is not required); a
-    claimed task's clock is its assignee's, or a supervisor's, to stop and restart — a colleague
-    must not pause someone else's deadline."""
-    task = runner.visible_task(session, task_id, actor)
-    runner.check_lane(task, actor)
-    if task.assignee not in (None, actor.username) and not actor.is_supervisor:
+    claimed task's clock is its assignee's, or theirs who may act for others (a supervisor), to stop
+    and restart — a colleague must not pause someone else's deadline."""
+    task = runner.tasks.visible_task(session, task_id, actor)
+    runner.tasks.require_lane(task, actor)
+    if not runner.tasks.holds_or_may_act_for(task, actor):
         raise Forbidden(f"任务已由 {task.assignee} 认领，只有认领人或主管可以中止或恢复计时 / the task is claimed by "
                         f"{task.assignee}: only the assignee or a supervisor may suspend or resume it")
     return task, _reason(reason)
@@ -50,7 +51,7 @@ def suspend(session: Session, runner: Runner, task_id: str, actor: Actor, reason
     now = runner.clock.now()
     _stop_clock(session, task, now)
     session.add(TaskSuspension(task_id=task.id, suspended_at=now, reason=reason, suspended_by=actor.username))
-    replace_steps(session, task.id, task.instance_id, None, (), runner.deadlines.calendar)
+    runner.escalation.stop(session, task)
     runner.audit(session, actor, "task.suspended", task.instance_id, task.complaint_id, task.id,
                  {"reason": reason, "due_at": task.due_at.isoformat()}, at=now, agency_code=task.agency_code)
     session.flush()
@@ -63,7 +64,7 @@ def _stop_clock(session: Session, task: OpenTask, now: datetime) -> None:
     save (409) instead of going through on a clock that was just stopped."""
     stopped = session.execute(update(OpenTask).where(OpenTask.id == task.id, OpenTask.suspended_at.is_(None))
                               .values(suspended_at=now))
-    if stopped.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_affected(stopped) != 1:
         raise Conflict("任务已中止计时或已办结 / the task is already suspended or completed")
     session.execute(update(ProcessInstance).where(ProcessInstance.id == task.instance_id)
                     .values(version=ProcessInstance.version + 1))
@@ -82,9 +83,7 @@ def resume(session: Session, runner: Runner, task_id: str, actor: Actor, reason:
     before = task.due_at
     deadline = recompute_deadline(session, runner.deadlines, task)
     task.due_at, task.provisional, task.suspended_at = deadline.due_at, deadline.provisional, None
-    replace_steps(session, task.id, task.instance_id, task.due_at,
-                  runner.ladders.for_kind(runner.hooks.agency_kind(session, task.agency_code)),
-                  runner.deadlines.calendar)
+    runner.escalation.reschedule(session, task)
     runner.audit(session, actor, "task.resumed", task.instance_id, task.complaint_id, task.id,
                  {"reason": reason, "before": {"due_at": before.isoformat() if before else None},
                   "after": {"due_at": task.due_at.isoformat(), "provisional": task.provisional}},

@@ -1,13 +1,18 @@
-"""Valid test data computed with stdnum (never hand-typed check digits) and a complaint body."""
+"""Valid test data computed with stdnum (never hand-typed check digits), a complaint body, and the
+lookups tests make through the functions the product itself reads with."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
 from stdnum.cn import ric, uscc
 
+from agencies.repository import get_agency_by_code
+from agencies.tables import Agency, Complaint
 from engine.clock import SHANGHAI
+from web.queries import complaint_detail
 
 NOW = datetime(2026, 5, 6, 10, 30, tzinfo=SHANGHAI)
 
@@ -38,7 +43,7 @@ SHOP_USCC = credit_code("91341222MA2TQ8R5X")
 
 
 def complaint_payload(**overrides: Any) -> dict[str, Any]:
-    """A valid complaint body (DESIGN §5) about a shop in Taihe county."""
+    """A valid complaint body (``POST /api/v1/complaints``) about a shop in Taihe county."""
     payload: dict[str, Any] = {
         "kind": "complaint",
         "received_at": "2026-05-06T09:15:00+08:00",
@@ -58,3 +63,17 @@ def complaint_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+def seeded_agency(session: Session, code: str) -> Agency:
+    """A seeded agency, found as the product finds one (``get_agency_by_code``)."""
+    found = get_agency_by_code(session, code)
+    assert found is not None, code
+    return found
+
+
+def involved_agencies(session: Session, complaint: Complaint) -> dict[str, str]:
+    """agency code → involvement, as the API's complaint detail shows it to the receiving agency."""
+    session.flush()
+    detail = complaint_detail(session, complaint, NOW, complaint.received_by_id)
+    return dict(detail["involved_agencies"])

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agencies.cases import create_case, next_case_no
 from agencies.demo import seed_demo
-from agencies.repository import involved_agency_ids, require_agency
 from agencies.tables import Case, CaseSequence
 from engine.clock import SHANGHAI
-from tests.agencies.factories import NOW
+from tests.agencies.factories import NOW, involved_agencies, seeded_agency
 
 
 @pytest.fixture
@@ -26,8 +25,8 @@ def seeded(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
 
 def test_sequence_per_agency_and_year(seeded: sessionmaker[Session]) -> None:
     with seeded() as session, session.begin():
-        taihe = require_agency(session, "th-amr")
-        linquan = require_agency(session, "lq-amr")
+        taihe = seeded_agency(session, "th-amr")
+        linquan = seeded_agency(session, "lq-amr")
         assert next_case_no(session, taihe, 2026) == (1, "太市监诉转案〔2026〕1号")
         assert next_case_no(session, taihe, 2026) == (2, "太市监诉转案〔2026〕2号")
         assert next_case_no(session, linquan, 2026) == (1, "临市监诉转案〔2026〕1号")
@@ -40,18 +39,18 @@ def test_sequence_per_agency_and_year(seeded: sessionmaker[Session]) -> None:
 
 def test_rolled_back_number_is_handed_out_again(seeded: sessionmaker[Session]) -> None:
     with seeded() as session, session.begin():
-        next_case_no(session, require_agency(session, "th-amr"), 2026)
+        next_case_no(session, seeded_agency(session, "th-amr"), 2026)
     with seeded() as session:
         session.begin()
-        assert next_case_no(session, require_agency(session, "th-amr"), 2026)[0] == 2
+        assert next_case_no(session, seeded_agency(session, "th-amr"), 2026)[0] == 2
         session.rollback()
     with seeded() as session, session.begin():
-        assert next_case_no(session, require_agency(session, "th-amr"), 2026)[0] == 2
+        assert next_case_no(session, seeded_agency(session, "th-amr"), 2026)[0] == 2
 
 
 def test_two_threads_get_distinct_consecutive_numbers(seeded: sessionmaker[Session]) -> None:
     with seeded() as session:
-        taihe_id = require_agency(session, "th-amr").id
+        taihe_id = seeded_agency(session, "th-amr").id
     per_thread = 20
     barrier = threading.Barrier(2)
     results: dict[str, list[int]] = {}
@@ -63,7 +62,7 @@ def test_two_threads_get_distinct_consecutive_numbers(seeded: sessionmaker[Sessi
             barrier.wait(timeout=30)
             for _ in range(per_thread):
                 with seeded() as session, session.begin():  # one unit of work per number
-                    agency = require_agency(session, "th-amr")
+                    agency = seeded_agency(session, "th-amr")
                     assert agency.id == taihe_id
                     taken.append(next_case_no(session, agency, 2026)[0])
         except BaseException as exc:  # surfaced in the main thread
@@ -83,7 +82,7 @@ def test_two_threads_get_distinct_consecutive_numbers(seeded: sessionmaker[Sessi
 def test_create_case(seeded: sessionmaker[Session]) -> None:
     filed = datetime(2026, 12, 31, 23, 30, tzinfo=SHANGHAI)
     with seeded() as session, session.begin():
-        taihe = require_agency(session, "th-amr")
+        taihe = seeded_agency(session, "th-amr")
         first = create_case(session, agency=taihe, now=filed, process_instance_id=42)
         second = create_case(session, agency=taihe, now=datetime(2027, 1, 1, 0, 5, tzinfo=SHANGHAI))
         ids = (first.id, second.id)
@@ -103,8 +102,8 @@ def test_case_from_a_complaint_involves_the_agency(seeded: sessionmaker[Session]
     from tests.agencies.factories import complaint_payload
 
     with seeded() as session, session.begin():
-        association = require_agency(session, "th-cca")
-        linquan = require_agency(session, "lq-amr")
+        association = seeded_agency(session, "th-cca")
+        linquan = seeded_agency(session, "lq-amr")
         complaint, _ = register_complaint(
             session,
             parse_complaint(complaint_payload(), NOW),
@@ -115,4 +114,4 @@ def test_case_from_a_complaint_involves_the_agency(seeded: sessionmaker[Session]
         )
         case = create_case(session, agency=linquan, now=NOW, complaint_id=complaint.id)
         assert case.complaint_id == complaint.id
-        assert involved_agency_ids(session, complaint.id) == {association.id, linquan.id}
+        assert involved_agencies(session, complaint) == {"th-cca": "receiving", "lq-amr": "enforcement"}

@@ -13,18 +13,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from agencies.complaints import find_by_tracking, register_complaint
 from agencies.demo import seed_demo
 from agencies.intake import parse_complaint
-from agencies.repository import (
-    competent_regulator,
-    involve,
-    involved_agency_ids,
-    involvements,
-    is_involved,
-    require_agency,
-)
+from agencies.repository import competent_regulator, involve
 from agencies.tables import Complaint
 from agencies.tracking import derive_tracking_key, normalize_tracking_no
 from engine.clock import SHANGHAI
-from tests.agencies.factories import NOW, SHOP_USCC, TAIHE_ID, complaint_payload
+from engine.errors import NotFound
+from tests.agencies.factories import (
+    NOW,
+    SHOP_USCC,
+    TAIHE_ID,
+    complaint_payload,
+    involved_agencies,
+    seeded_agency,
+)
+from web.queries import visible_complaint
 
 KEY = derive_tracking_key("test-secret")
 
@@ -39,7 +41,7 @@ def seeded(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
 def test_register_round_trip(seeded: sessionmaker[Session]) -> None:
     data = parse_complaint(complaint_payload(), NOW)
     with seeded() as session, session.begin():
-        receiving = require_agency(session, "th-cca")
+        receiving = seeded_agency(session, "th-cca")
         competent = competent_regulator(session, data.business.region_code)
         assert competent is not None and competent.code == "th-amr"
         complaint, code = register_complaint(
@@ -47,6 +49,7 @@ def test_register_round_trip(seeded: sessionmaker[Session]) -> None:
         )
         complaint_id, tracking_no = complaint.id, complaint.tracking_no
         ids = {"th-cca": receiving.id, "th-amr": competent.id}
+        linquan_id = seeded_agency(session, "lq-amr").id
     assert normalize_tracking_no(tracking_no) == tracking_no and tracking_no.startswith("TS20260506")
     with seeded() as session:
         row = session.get(Complaint, complaint_id)
@@ -71,14 +74,15 @@ def test_register_round_trip(seeded: sessionmaker[Session]) -> None:
         assert row.subject == "空调安装后不制冷" and row.description.startswith("2026年5月1日")
         assert row.amount == Decimal("2999.00") and row.occurred_on == date(2026, 5, 1)
         assert row.created_at == NOW == row.updated_at and row.process_instance_id is None
-        assert involvements(session, complaint_id) == {ids["th-cca"]: "receiving", ids["th-amr"]: "competent"}
-        assert is_involved(session, complaint_id, ids["th-amr"])
-        assert not is_involved(session, complaint_id, require_agency(session, "lq-amr").id)
+        assert involved_agencies(session, row) == {"th-cca": "receiving", "th-amr": "competent"}
+        assert visible_complaint(session, complaint_id, ids["th-amr"]).id == complaint_id
+        with pytest.raises(NotFound):  # an agency not involved does not see the complaint
+            visible_complaint(session, complaint_id, linquan_id)
 
 
 def test_agency_both_receiving_and_competent_is_involved_once(seeded: sessionmaker[Session]) -> None:
     with seeded() as session, session.begin():
-        taihe = require_agency(session, "th-amr")
+        taihe = seeded_agency(session, "th-amr")
         complaint, _ = register_complaint(
             session,
             parse_complaint(complaint_payload(), NOW),
@@ -87,13 +91,13 @@ def test_agency_both_receiving_and_competent_is_involved_once(seeded: sessionmak
             now=NOW,
             tracking_key=KEY,
         )
-        assert involvements(session, complaint.id) == {taihe.id: "competent"}
+        assert involved_agencies(session, complaint) == {"th-amr": "competent"}
 
 
 def test_involve_is_idempotent(seeded: sessionmaker[Session]) -> None:
     with seeded() as session, session.begin():
-        taihe = require_agency(session, "th-amr")
-        mediators = require_agency(session, "th-pmc")
+        taihe = seeded_agency(session, "th-amr")
+        mediators = seeded_agency(session, "th-pmc")
         complaint, _ = register_complaint(
             session,
             parse_complaint(complaint_payload(), NOW),
@@ -105,8 +109,7 @@ def test_involve_is_idempotent(seeded: sessionmaker[Session]) -> None:
         assert involve(session, complaint.id, mediators.id, "mediator") is True
         assert involve(session, complaint.id, mediators.id, "mediator") is False
         assert involve(session, complaint.id, mediators.id, "other") is False
-        assert involved_agency_ids(session, complaint.id) == {taihe.id, mediators.id}
-        assert involvements(session, complaint.id)[mediators.id] == "mediator"
+        assert involved_agencies(session, complaint) == {"th-amr": "competent", "th-pmc": "mediator"}
 
 
 def test_regulator_needs_real_identity(seeded: sessionmaker[Session]) -> None:
@@ -116,12 +119,12 @@ def test_regulator_needs_real_identity(seeded: sessionmaker[Session]) -> None:
     with seeded() as session, session.begin():
         with pytest.raises(ValidationError) as caught:
             register_complaint(
-                session, data, received_by=require_agency(session, "th-amr"), competent=None, now=NOW, tracking_key=KEY
+                session, data, received_by=seeded_agency(session, "th-amr"), competent=None, now=NOW, tracking_key=KEY
             )
         assert [e["loc"] for e in caught.value.errors()] == [("complainant", "id_number")]
         assert session.scalars(select(Complaint)).all() == []
         complaint, _ = register_complaint(
-            session, data, received_by=require_agency(session, "th-cca"), competent=None, now=NOW, tracking_key=KEY
+            session, data, received_by=seeded_agency(session, "th-cca"), competent=None, now=NOW, tracking_key=KEY
         )
         assert complaint.complainant_id_number is None
 
@@ -131,7 +134,7 @@ def test_tracking_lookup(seeded: sessionmaker[Session]) -> None:
         complaint, code = register_complaint(
             session,
             parse_complaint(complaint_payload(), NOW),
-            received_by=require_agency(session, "th-cca"),
+            received_by=seeded_agency(session, "th-cca"),
             competent=None,
             now=NOW,
             tracking_key=KEY,
@@ -151,7 +154,7 @@ def test_tracking_lookup(seeded: sessionmaker[Session]) -> None:
 
 def test_tracking_numbers_are_unique(seeded: sessionmaker[Session]) -> None:
     with seeded() as session, session.begin():
-        receiving = require_agency(session, "th-cca")
+        receiving = seeded_agency(session, "th-cca")
         data = parse_complaint(complaint_payload(), NOW)
         numbers = {
             register_complaint(session, data, received_by=receiving, competent=None, now=NOW, tracking_key=KEY)[

@@ -1,4 +1,5 @@
-"""``seed_demo`` creates exactly DESIGN §3a, on both backends, and is idempotent."""
+"""``seed_demo`` creates exactly the demo agencies and users listed below, on both backends, and is
+idempotent."""
 
 from __future__ import annotations
 

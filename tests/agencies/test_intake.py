@@ -1,4 +1,4 @@
-"""The complaint body of DESIGN §5: every rule fails with the field's ``loc``."""
+"""The complaint body ``ComplaintIn``: every rule fails with the field's ``loc``."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ def test_tracking_no_typos_are_caught_by_the_check_digit() -> None:
     last = int(number[-1])
     assert normalize_tracking_no(number[:-1] + str((last + 1) % 10)) is None
     swapped = number[:-3] + number[-2] + number[-3] + number[-1]
-    if swapped != number:
+    # Luhn catches every swap of two adjacent digits except 09 <-> 90 (the numbers are random)
+    if swapped != number and {number[-3], number[-2]} != {"0", "9"}:
         assert normalize_tracking_no(swapped) is None
     assert normalize_tracking_no("TS123") is None
 

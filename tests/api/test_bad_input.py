@@ -84,14 +84,14 @@ def test_query_parameters_are_checked(api: Api) -> None:
 
 def test_an_unexpected_error_is_a_500_with_a_request_id_and_no_trace(api: Api,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from complaintflow import services
+    from complaintflow.services import complaints as intake
 
     def explode(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("SELECT secret FROM users")
 
     from fastapi.testclient import TestClient
 
-    monkeypatch.setattr(services, "submit", explode)
+    monkeypatch.setattr(intake, "submit", explode)
     client = TestClient(api.client.app, raise_server_exceptions=False)  # answer as a real server would
     response = client.post("/api/v1/complaints", json=complaint_body(),
                            headers={**api.headers("th-amr.liaison"), "X-Request-ID": "req-42"})

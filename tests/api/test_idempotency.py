@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from agencies.submission import Submitted
 from agencies.submission_keys import DUPLICATE_WINDOW, IDEMPOTENCY_WINDOW, DuplicateSubmission, SubmissionGuard
 from agencies.tables import Complaint, SubmissionKey
-from complaintflow import services
 from complaintflow.jobs import run_sweep
+from complaintflow.services import complaints as intake
 from engine.runner import Actor
 from tests.api.conftest import Api
 from tests.workflows.scenario import Scenario, complaint_body
@@ -163,7 +163,7 @@ def test_two_identical_posts_racing_store_one_complaint(s: Scenario, monkeypatch
 
     def post() -> None:
         try:
-            outcomes.append(services.submit(s.product, complaint_body(), actor, idempotency_key=key))
+            outcomes.append(intake.submit(s.product, complaint_body(), actor, idempotency_key=key))
         except Exception as exc:  # the assertion below names whatever it was
             outcomes.append(exc)
 
@@ -177,7 +177,7 @@ def test_two_identical_posts_racing_store_one_complaint(s: Scenario, monkeypatch
     if key is None:
         assert isinstance(loser, DuplicateSubmission) and loser.tracking_no == winner.complaint.tracking_no
     else:
-        assert isinstance(loser, services.Replayed), loser
+        assert isinstance(loser, intake.Replayed), loser
         assert (loser.response["id"], loser.response["tracking_no"], loser.response["tracking_code"]) == (
             winner.complaint.id, winner.complaint.tracking_no, winner.tracking_code)
     assert count(s) == 1

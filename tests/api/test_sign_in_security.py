@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from complaintflow import rate_limits
 from complaintflow.secret_key import SecretKeyError, key_file, read_or_create, secret_key
 from complaintflow.settings import Settings
 from tests.api.conftest import PASSWORD, Api
-from web import rate_limits
 from web.app import create_app
 
 VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"

@@ -1,4 +1,5 @@
-"""Engine fixtures: a runner over a real database, with a recording stand-in for the product hooks."""
+"""Engine fixtures: a runner over a real database, with a recording stand-in for the product hooks and
+the product's own lane policy (the rule the engine's task rights are tested against)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.roles import AgencyLanePolicy
+from engine.actors import LanePolicy
 from engine.clock import SHANGHAI, FixedClock
+from engine.deadlines.ladder import Ladders
 from engine.deadlines.service import DeadlineService
-from engine.runner import Actor, InstanceRecord, Runner, TransitionContext
+from engine.runner import Actor, InstanceRecord, OpenedTask, Runner, TransitionContext
 from engine.specs import SpecCache, deploy, upload
 from engine.uow import UnitOfWork
 
@@ -53,7 +57,7 @@ class RecordingHooks:
         return RecordingServices(self.clock, self.deadlines, self.notices, self.cases)
 
     def after_transition(self, ctx: TransitionContext, instance: InstanceRecord, workflow: Any,
-                         opened: list[dict[str, Any]]) -> None:
+                         opened: list[OpenedTask]) -> None:
         return None
 
     def agency_kind(self, session: Any, agency_code: str | None) -> str | None:
@@ -81,8 +85,14 @@ class EngineEnv:
     def restarted(self) -> EngineEnv:
         """Fresh engine objects over the same database, as after a process restart."""
         hooks = RecordingHooks(self.clock, DeadlineService())
-        return EngineEnv(self.session_factory, self.clock, hooks,
-                         Runner(self.clock, SpecCache(), DeadlineService(), hooks))
+        return EngineEnv(self.session_factory, self.clock, hooks, make_runner(self.clock, hooks))
+
+
+def make_runner(clock: FixedClock, hooks: RecordingHooks, deadlines: DeadlineService | None = None,
+                lanes: LanePolicy | None = None, ladders: Ladders | None = None) -> Runner:
+    """A runner with its own spec cache, as each server process has; the product's lane policy unless
+    another is given."""
+    return Runner(clock, SpecCache(), deadlines or DeadlineService(), hooks, lanes or AgencyLanePolicy(), ladders)
 
 
 @pytest.fixture
@@ -90,7 +100,7 @@ def env(session_factory: sessionmaker[Session]) -> EngineEnv:
     clock = FixedClock(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
     deadlines = DeadlineService()
     hooks = RecordingHooks(clock, deadlines)
-    return EngineEnv(session_factory, clock, hooks, Runner(clock, SpecCache(), deadlines, hooks))
+    return EngineEnv(session_factory, clock, hooks, make_runner(clock, hooks, deadlines))
 
 
 LIAISON = Actor("th-amr.liaison", "th-amr", frozenset({"liaison", "enforcement"}))

@@ -14,8 +14,7 @@ from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
 from engine.deadlines.service import DeadlineService
 from engine.errors import Conflict
 from engine.runner import Runner
-from engine.specs import SpecCache
-from tests.engine.conftest import LIAISON, EngineEnv, RecordingHooks
+from tests.engine.conftest import LIAISON, EngineEnv, RecordingHooks, make_runner
 from tests.engine.test_runner import TWO_STEPS, open_tasks, start
 
 
@@ -70,13 +69,13 @@ def test_two_postgresql_connections_read_the_same_version_and_one_update_loses(
         pg_session_factory: sessionmaker[Session]) -> None:
     clock = FixedClock(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
     plain = RecordingHooks(clock, DeadlineService())
-    env = EngineEnv(pg_session_factory, clock, plain, Runner(clock, SpecCache(), DeadlineService(), plain))
+    env = EngineEnv(pg_session_factory, clock, plain, make_runner(clock, plain))
     env.deploy(TWO_STEPS)
     instance_id = start(env, "two_steps")
     [review] = open_tasks(env, instance_id)
     pause = _PauseAfterLoad(clock, DeadlineService())
     pause.barrier = threading.Barrier(2)
-    runners = [Runner(clock, SpecCache(), DeadlineService(), pause) for _ in range(2)]
+    runners = [make_runner(clock, pause) for _ in range(2)]
     outcomes = race(env, review.id, runners)
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"]
     assert any("changed by someone else" in o for o in outcomes)  # the version check, not the READY check

@@ -65,7 +65,7 @@ def test_completing_advances_persists_and_audits(env: EngineEnv) -> None:
     instance_id = start(env, "two_steps")
     [review] = open_tasks(env, instance_id)
     result = complete(env, review.id, {"decision": "accept"})
-    assert [t["task_name"] for t in result.next_tasks] == ["close"]
+    assert [t.task_name for t in result.next_tasks] == ["close"]
     [close] = open_tasks(env, instance_id)
     assert close.lane == "supervisor"
 
@@ -119,12 +119,12 @@ def test_claimed_task_belongs_to_its_assignee(env: EngineEnv) -> None:
     [review] = open_tasks(env, start(env, "two_steps"))
     colleague = LIAISON.__class__("th-amr.liaison2", "th-amr", frozenset({"liaison"}))
     with env.uow() as uow:
-        env.runner.claim(uow.session, review.id, colleague)
+        env.runner.tasks.claim(uow.session, review.id, colleague)
         uow.commit()
     with pytest.raises(Forbidden):
         complete(env, review.id, {"decision": "accept"}, LIAISON)
     with env.uow() as uow:
-        env.runner.release(uow.session, review.id, SUPERVISOR)
+        env.runner.tasks.release(uow.session, review.id, SUPERVISOR)
         uow.commit()
     complete(env, review.id, {"decision": "reject", "reason": "不属于受理范围"})
 

@@ -307,7 +307,7 @@ def test_a_size_from_form_data_fails_the_completion_and_stores_nothing(env: Engi
     with env.uow() as uow:  # the same workflow with an ordinary size goes on
         result = env.runner.complete_task(uow.session, ask.id, {"n": 10}, LIAISON)
         uow.commit()
-    assert [t["task_name"] for t in result.next_tasks] == ["next"]
+    assert [t.task_name for t in result.next_tasks] == ["next"]
 
 
 LOOPS = {

@@ -17,9 +17,8 @@ from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
 from engine.deadlines.service import DeadlineService
 from engine.deadlines.suspension import resume, suspend
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidWorkflow
-from engine.runner import Actor, Runner
-from engine.specs import SpecCache
-from tests.engine.conftest import LIAISON, SUPERVISOR, EngineEnv, RecordingHooks
+from engine.runner import Actor
+from tests.engine.conftest import LIAISON, SUPERVISOR, EngineEnv, RecordingHooks, make_runner
 from tests.engine.test_runner import TWO_STEPS, complete, open_tasks, start
 
 COLLEAGUE = Actor("th-amr.liaison2", "th-amr", frozenset({"liaison"}))
@@ -35,11 +34,11 @@ def review_task(env: EngineEnv) -> OpenTask:
 def act(env: EngineEnv, what: str, task_id: str, actor: Actor, *args: Any) -> None:
     with env.uow() as uow:
         if what == "claim":
-            env.runner.claim(uow.session, task_id, actor)
+            env.runner.tasks.claim(uow.session, task_id, actor)
         elif what == "release":
-            env.runner.release(uow.session, task_id, actor)
+            env.runner.tasks.release(uow.session, task_id, actor)
         elif what == "assign":
-            env.runner.assign(uow.session, task_id, args[0], actor, PEOPLE.get)
+            env.runner.tasks.assign(uow.session, task_id, args[0], actor, PEOPLE.get)
         elif what == "suspend":
             suspend(uow.session, env.runner, task_id, actor, "送检")
         elif what == "resume":
@@ -114,12 +113,12 @@ def test_handing_over_needs_the_right_before_anything_about_the_target_is_looked
 
     for target in ("nobody", "th-amr.liaison2"):
         with env.uow() as uow, pytest.raises(Forbidden):
-            env.runner.assign(uow.session, review.id, target, LIAISON, resolve)  # unclaimed, not a supervisor
+            env.runner.tasks.assign(uow.session, review.id, target, LIAISON, resolve)  # unclaimed, not a supervisor
     assert looked_up == []
     refusals = []
     for target in ("nobody", "lq-amr.liaison"):
         with env.uow() as uow, pytest.raises(InvalidInput) as error:
-            env.runner.assign(uow.session, review.id, target, SUPERVISOR,
+            env.runner.tasks.assign(uow.session, review.id, target, SUPERVISOR,
                               lambda name: PEOPLE.get(name) or (Actor(name, "lq-amr", frozenset({"liaison"}))
                                                                 if name.startswith("lq-") else None))
         refusals.append([e.as_dict() for e in error.value.errors])
@@ -175,11 +174,11 @@ def test_a_completion_that_read_the_task_before_it_was_suspended_is_refused(
         pg_session_factory: sessionmaker[Session]) -> None:
     clock = FixedClock(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
     plain = RecordingHooks(clock, DeadlineService())
-    env = EngineEnv(pg_session_factory, clock, plain, Runner(clock, SpecCache(), DeadlineService(), plain))
+    env = EngineEnv(pg_session_factory, clock, plain, make_runner(clock, plain))
     review = review_task(env)
     holding = _HoldAfterLoad(clock, DeadlineService())
     holding.loaded, holding.go_on = threading.Event(), threading.Event()
-    completing = Runner(clock, SpecCache(), DeadlineService(), holding)
+    completing = make_runner(clock, holding)
     outcome: list[BaseException | None] = []
 
     def complete_in_thread() -> None:

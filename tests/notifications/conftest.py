@@ -24,19 +24,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agencies.tables import Agency, Complaint, User
 from engine.clock import SHANGHAI
-from notifications import config
+from notifications.config import OutboxConfig
 
 NOW = datetime(2026, 5, 6, 10, 30, tzinfo=SHANGHAI)  # a Wednesday
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret:@/"
 
 
-@pytest.fixture(autouse=True)
-def outbox_defaults() -> Iterator[None]:
-    """Every test starts from the default outbox settings and leaves them as it found them."""
-    previous = config.configure()
-    yield
-    config.restore(previous)
+CONFIG = OutboxConfig()
+"""The outbox settings of a deployment without SMS gateway or template overrides."""
+SMS = OutboxConfig(sms_via_webhook=True)
+"""… and of one with an SMS gateway."""
 
 
 # --- the database -----------------------------------------------------------------------------

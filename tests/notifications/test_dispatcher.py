@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.notices import notify_complainant
 from engine.clock import FixedClock
-from notifications import config
 from notifications.channels import CapturingChannel, SmtpChannel
+from notifications.config import OutboxConfig
 from notifications.dispatcher import RetryPolicy, claim, dispatch_pending
 from notifications.message import Channel, Envelope
-from notifications.outbox import notify_complainant
 from notifications.tables import OutboxMessage
-from tests.notifications.conftest import NOW, Mailbox, World, make_world
+from tests.notifications.conftest import CONFIG, NOW, SMS, Mailbox, World, make_world
 
 LEASE = RetryPolicy().lease
 
@@ -38,11 +38,12 @@ class CrashAfterSend:
         raise SimulatedCrash
 
 
-def queue(session_factory: sessionmaker[Session], world: World, count: int = 1, template: str = "acceptance") -> None:
+def queue(session_factory: sessionmaker[Session], world: World, count: int = 1, template: str = "acceptance",
+          config: OutboxConfig = CONFIG) -> None:
     with session_factory() as session:
         for n in range(count):
-            notify_complainant(session, complaint_id=world.complaint_id, template=template, key=f"notice:{n}",
-                               context={"agency": "th-amr"}, now=NOW)
+            notify_complainant(session, config, complaint_id=world.complaint_id, template=template,
+                               key=f"notice:{n}", context={"agency": "th-amr"}, now=NOW)
         session.commit()
 
 
@@ -57,15 +58,15 @@ def test_a_crash_between_send_and_mark_sent_resends_with_the_same_key(
     clock = FixedClock(NOW)
     smtp = SmtpChannel(smtp_server.url, "noreply@amr.example.cn")
     with pytest.raises(SimulatedCrash):
-        dispatch_pending(session_factory, {"email": CrashAfterSend(smtp)}, clock, worker_id="doomed")
+        dispatch_pending(session_factory, {"email": CrashAfterSend(smtp)}, clock, CONFIG, worker_id="doomed")
     [row] = outbox(session_factory)
     assert (row.status, row.attempts, row.acquired_by, row.acquired_until) == ("pending", 1, "doomed", NOW + LEASE)
     assert len(smtp_server.received) == 1  # it did arrive; the outbox cannot know
 
     clock.advance(LEASE - timedelta(seconds=1))  # the dead dispatcher's lease still holds
-    assert dispatch_pending(session_factory, {"email": smtp}, clock, worker_id="heir").claimed == 0
+    assert dispatch_pending(session_factory, {"email": smtp}, clock, CONFIG, worker_id="heir").claimed == 0
     clock.advance(timedelta(seconds=1))
-    assert dispatch_pending(session_factory, {"email": smtp}, clock, worker_id="heir").sent == 1
+    assert dispatch_pending(session_factory, {"email": smtp}, clock, CONFIG, worker_id="heir").sent == 1
 
     first, second = (mail.message for mail in smtp_server.received)
     assert first["Message-ID"] == second["Message-ID"] == f"<{row.idempotency_key}@amr.example.cn>"
@@ -82,9 +83,9 @@ def test_a_notice_that_keeps_killing_dispatchers_is_dead_lettered(session_factor
     capture = CapturingChannel()
     for _ in range(3):
         with pytest.raises(SimulatedCrash):
-            dispatch_pending(session_factory, {"email": CrashAfterSend(capture)}, clock, max_attempts=3)
+            dispatch_pending(session_factory, {"email": CrashAfterSend(capture)}, clock, CONFIG, max_attempts=3)
         clock.advance(LEASE)
-    report = dispatch_pending(session_factory, {"email": capture}, clock, max_attempts=3)
+    report = dispatch_pending(session_factory, {"email": capture}, clock, CONFIG, max_attempts=3)
     assert (report.claimed, report.dead) == (0, 1)
     assert len(capture.sent) == 3
     [row] = outbox(session_factory)
@@ -109,11 +110,11 @@ def test_a_row_whose_lease_ran_out_in_a_slow_batch_is_not_sent_on_it(session_fac
     queue(session_factory, world, count=4)
     clock = FixedClock(NOW)
     slow = SlowChannel(clock)
-    report = dispatch_pending(session_factory, {"email": slow}, clock, limit=4, max_batches=1)
+    report = dispatch_pending(session_factory, {"email": slow}, clock, CONFIG, limit=4, max_batches=1)
     # sends start at +0, +2, +4 minutes; at +6 the 5-minute lease is over: the fourth is left alone
     assert (report.claimed, report.sent, report.lease_lost) == (4, 3, 1)
     assert [r.status for r in outbox(session_factory)] == ["sent", "sent", "sent", "pending"]
-    report = dispatch_pending(session_factory, {"email": slow}, clock)  # any dispatcher takes it over
+    report = dispatch_pending(session_factory, {"email": slow}, clock, CONFIG)  # any dispatcher takes it over
     assert (report.claimed, report.sent) == (1, 1)
     assert Counter(e.outbox_id for e in slow.sent) == {1: 1, 2: 1, 3: 1, 4: 1}
 
@@ -130,10 +131,10 @@ def test_a_dispatcher_overtaken_after_its_lease_cannot_overwrite_the_row(session
 
         def send(self, envelope: Envelope) -> None:
             clock.advance(LEASE + timedelta(seconds=1))
-            reports.append(dispatch_pending(session_factory, {"email": capture}, clock, worker_id="B"))
+            reports.append(dispatch_pending(session_factory, {"email": capture}, clock, CONFIG, worker_id="B"))
             capture.send(envelope)
 
-    report_a = dispatch_pending(session_factory, {"email": Stalling()}, clock, worker_id="A")
+    report_a = dispatch_pending(session_factory, {"email": Stalling()}, clock, CONFIG, worker_id="A")
     [report_b] = reports
     assert (report_b.sent, report_a.sent, report_a.lease_lost) == (1, 0, 1)
     [row] = outbox(session_factory)
@@ -150,7 +151,7 @@ def test_a_channel_bug_fails_one_row_not_the_batch(session_factory: sessionmaker
             if envelope.outbox_id == 1:
                 raise RuntimeError("boom")
 
-    report = dispatch_pending(session_factory, {"email": Buggy()}, FixedClock(NOW))
+    report = dispatch_pending(session_factory, {"email": Buggy()}, FixedClock(NOW), CONFIG)
     assert (report.sent, report.retried) == (1, 1)
     assert report.errors == ["outbox 1 (email, attempt 1): RuntimeError: boom"]
     assert [(r.status, r.last_error) for r in outbox(session_factory)] == [("retry", "RuntimeError: boom"),
@@ -158,9 +159,8 @@ def test_a_channel_bug_fails_one_row_not_the_batch(session_factory: sessionmaker
 
 
 def test_rows_for_a_channel_this_process_lacks_wait(session_factory: sessionmaker[Session], world: World) -> None:
-    config.configure(sms_via_webhook=True)
-    queue(session_factory, world)
-    report = dispatch_pending(session_factory, {"email": CapturingChannel()}, FixedClock(NOW))
+    queue(session_factory, world, config=SMS)
+    report = dispatch_pending(session_factory, {"email": CapturingChannel()}, FixedClock(NOW), CONFIG)
     assert report.sent == 1
     assert [(r.channel, r.status, r.attempts) for r in outbox(session_factory)] == [("email", "sent", 1),
                                                                                    ("sms", "pending", 0)]
@@ -191,7 +191,7 @@ def test_two_dispatchers_on_postgresql_send_each_notice_exactly_once(
 
     def run(worker: str) -> None:
         try:
-            dispatch_pending(pg_session_factory, {"email": Recording(worker)}, FixedClock(NOW), limit=20,
+            dispatch_pending(pg_session_factory, {"email": Recording(worker)}, FixedClock(NOW), CONFIG, limit=20,
                              worker_id=worker)
         except BaseException as exc:
             errors.append(exc)

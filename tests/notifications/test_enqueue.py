@@ -8,15 +8,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.notices import notify_agency_role, notify_complainant, notify_users
 from agencies.tables import Complaint
 from engine.uow import UnitOfWork
-from notifications import config
+from notifications.config import OutboxConfig
 from notifications.errors import TemplateError, UnknownTemplate
 from notifications.in_app import list_notices
-from notifications.outbox import delivery_key, notify_agency_role, notify_complainant, notify_users
+from notifications.outbox import Complainant, StaffRecipient, delivery_key
+from notifications.outbox import notify_complainant as queue_for_complainant
+from notifications.outbox import notify_users as queue_for_staff
 from notifications.preferences import set_preferences
 from notifications.tables import InAppNotice, OutboxMessage
-from tests.notifications.conftest import NOW, World, make_world
+from tests.notifications.conftest import CONFIG, NOW, SMS, World, make_world
 
 REJECTION = {"agency": "th-amr", "reason": "不属于市场监督管理部门职责范围",
              "complainant": {"id_number": "341222199803152110"}, "amount": 2999.0}
@@ -30,9 +33,9 @@ def rows(session_factory: sessionmaker[Session]) -> list[OutboxMessage]:
 
 
 def queue_rejection(session_factory: sessionmaker[Session], world: World,
-                    key: str = "instance:1:v2:rejection:1") -> int:
+                    key: str = "instance:1:v2:rejection:1", config: OutboxConfig = CONFIG) -> int:
     with session_factory() as session:
-        written = notify_complainant(session, complaint_id=world.complaint_id, template="rejection",
+        written = notify_complainant(session, config, complaint_id=world.complaint_id, template="rejection",
                                      context=REJECTION, key=key, now=NOW)
         session.commit()
         return written
@@ -55,8 +58,7 @@ def test_a_complainant_notice_is_rendered_and_queued_for_e_mail(session_factory:
 
 
 def test_with_an_sms_gateway_the_phone_gets_a_row_too(session_factory: sessionmaker[Session], world: World) -> None:
-    config.configure(sms_via_webhook=True)
-    assert queue_rejection(session_factory, world) == 2
+    assert queue_rejection(session_factory, world, config=SMS) == 2
     email, sms = rows(session_factory)
     assert (email.channel, sms.channel, sms.recipient) == ("email", "sms", "13812345678")
     assert email.body_text == sms.body_text and email.idempotency_key != sms.idempotency_key
@@ -72,11 +74,10 @@ def test_a_complainant_without_e_mail_and_no_gateway_gets_no_row(session_factory
 
 
 def test_the_same_key_twice_writes_one_row(session_factory: sessionmaker[Session], world: World) -> None:
-    config.configure(sms_via_webhook=True)
-    assert queue_rejection(session_factory, world) == 2
-    assert queue_rejection(session_factory, world) == 0
+    assert queue_rejection(session_factory, world, config=SMS) == 2
+    assert queue_rejection(session_factory, world, config=SMS) == 0
     assert len(rows(session_factory)) == 2
-    assert queue_rejection(session_factory, world, key="instance:1:v3:rejection:1") == 2
+    assert queue_rejection(session_factory, world, key="instance:1:v3:rejection:1", config=SMS) == 2
 
 
 def test_a_rolled_back_transition_leaves_no_notice(session_factory: sessionmaker[Session], world: World) -> None:
@@ -85,21 +86,22 @@ def test_a_rolled_back_transition_leaves_no_notice(session_factory: sessionmaker
 
     with pytest.raises(Refused), UnitOfWork(session_factory) as uow:
         uow.session.get_one(Complaint, world.complaint_id).status = "rejected"
-        notify_complainant(uow.session, complaint_id=world.complaint_id, template="rejection", context=REJECTION,
-                           key="k", now=NOW)
-        notify_users(uow.session, user_ids=[world.liaison_id], template="reminder", context=TASK, key="k", now=NOW)
+        notify_complainant(uow.session, CONFIG, complaint_id=world.complaint_id, template="rejection",
+                           context=REJECTION, key="k", now=NOW)
+        notify_users(uow.session, CONFIG, user_ids=[world.liaison_id], template="reminder", context=TASK, key="k",
+                     now=NOW)
         raise Refused  # e.g. the optimistic version check fails: nothing of the transition may remain
     with UnitOfWork(session_factory) as uow:  # leaving without commit() rolls back too
-        notify_complainant(uow.session, complaint_id=world.complaint_id, template="rejection", context=REJECTION,
-                           key="k", now=NOW)
+        notify_complainant(uow.session, CONFIG, complaint_id=world.complaint_id, template="rejection",
+                           context=REJECTION, key="k", now=NOW)
     assert rows(session_factory) == []
     with session_factory() as session:
         assert session.get_one(Complaint, world.complaint_id).status == "registered"
         assert list_notices(session, world.liaison_id) == []
     with UnitOfWork(session_factory) as uow:  # and the committed transition has both
         uow.session.get_one(Complaint, world.complaint_id).status = "rejected"
-        notify_complainant(uow.session, complaint_id=world.complaint_id, template="rejection", context=REJECTION,
-                           key="k", now=NOW)
+        notify_complainant(uow.session, CONFIG, complaint_id=world.complaint_id, template="rejection",
+                           context=REJECTION, key="k", now=NOW)
         uow.commit()
     assert [r.template for r in rows(session_factory)] == ["rejection"]
 
@@ -107,36 +109,59 @@ def test_a_rolled_back_transition_leaves_no_notice(session_factory: sessionmaker
 def test_a_missing_variable_fails_the_transition_loudly(session_factory: sessionmaker[Session], world: World) -> None:
     with session_factory() as session:
         with pytest.raises(TemplateError, match="'reason' is undefined"):
-            notify_complainant(session, complaint_id=world.complaint_id, template="rejection",
+            notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="rejection",
                                context={"agency": "th-amr"}, key="k", now=NOW)
         with pytest.raises(UnknownTemplate, match="'rejectoin'"):
-            notify_complainant(session, complaint_id=world.complaint_id, template="rejectoin", context=REJECTION,
-                               key="k", now=NOW)
+            notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="rejectoin",
+                               context=REJECTION, key="k", now=NOW)
         with pytest.raises(TemplateError, match="'task_title' is undefined"):
-            notify_users(session, user_ids=[world.liaison_id], template="reminder", context={}, key="k", now=NOW)
+            notify_users(session, CONFIG, user_ids=[world.liaison_id], template="reminder", context={}, key="k",
+                         now=NOW)
         with pytest.raises(LookupError, match="complaint 999999 not found"):
-            notify_complainant(session, complaint_id=999999, template="rejection", context=REJECTION, key="k",
+            notify_complainant(session, CONFIG, complaint_id=999999, template="rejection", context=REJECTION, key="k",
                                now=NOW)
         with pytest.raises(ValueError, match="1–200 characters"):
-            notify_complainant(session, complaint_id=world.complaint_id, template="rejection", context=REJECTION,
-                               key="k" * 201, now=NOW)
+            notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="rejection",
+                               context=REJECTION, key="k" * 201, now=NOW)
     assert rows(session_factory) == []
 
 
 def test_an_unknown_agency_code_is_named_by_its_code(session_factory: sessionmaker[Session], world: World) -> None:
     with session_factory() as session:
-        notify_complainant(session, complaint_id=world.complaint_id, template="transfer", now=NOW, key="k",
+        notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="transfer", now=NOW, key="k",
                            context={"from_agency": "th-amr", "to_agency": "xx-amr", "reason": "经营地不在本县"})
         session.commit()
     [row] = rows(session_factory)
     assert "经太和县市场监督管理局审查" in row.body_text and "已转送有管辖权的xx-amr处理" in row.body_text
 
 
+def test_the_outbox_queues_for_exactly_the_recipients_and_words_it_is_given(
+        session_factory: sessionmaker[Session], world: World) -> None:
+    """``notifications`` looks up no complaint, user or agency: the addresses, the users and the names
+    in the text are the caller's (here deliberately unlike what the database holds)."""
+    words = {"complainant_name": "李四", "tracking_no": "TS2026050600000026", "agency_name": "某某局",
+             "reason": "材料不全"}
+    staff = [StaffRecipient(world.colleague_id, "given@example.cn"), StaffRecipient(world.colleague_id, "again@x.cn")]
+    with session_factory() as session:
+        written = queue_for_complainant(session, SMS, complainant=Complainant(world.complaint_id, None, "13900000000"),
+                                        template="rejection", context=words, key="k", now=NOW)
+        written += queue_for_staff(session, CONFIG, recipients=staff, template="overdue", context=TASK, key="k",
+                                   now=NOW)
+        session.commit()
+    assert written == 3  # the user named twice hears once, at the first address given
+    assert [(r.channel, r.recipient, r.complaint_id) for r in rows(session_factory)] == [
+        ("sms", "13900000000", world.complaint_id), ("in_app", str(world.colleague_id), None),
+        ("email", "given@example.cn", None)]
+    sms = rows(session_factory)[0]
+    assert sms.subject == "投诉不予受理告知（TS2026050600000026）" and "李四：" in sms.body_text
+    assert "经某某局审查" in sms.body_text
+
+
 def test_staff_get_in_app_notices_at_once_and_e_mail_by_preference(session_factory: sessionmaker[Session],
                                                                    world: World) -> None:
     users = [world.liaison_id, world.colleague_id, world.supervisor_id, world.retired_id, 424242, world.liaison_id]
     with session_factory() as session:
-        written = notify_users(session, user_ids=users, template="overdue", context=TASK, key="step:1", now=NOW)
+        written = notify_users(session, CONFIG, user_ids=users, template="overdue", context=TASK, key="step:1", now=NOW)
         session.commit()
     assert written == 5  # 3 active users in-app, 2 of them have an address; inactive and unknown skipped
     assert [(r.channel, r.recipient, r.status) for r in rows(session_factory)] == [
@@ -154,7 +179,7 @@ def test_staff_get_in_app_notices_at_once_and_e_mail_by_preference(session_facto
 def test_a_user_who_turned_e_mail_off_gets_in_app_only(session_factory: sessionmaker[Session], world: World) -> None:
     with session_factory() as session:
         set_preferences(session, world.liaison_id, channels=[], digest_reminders=False, now=NOW)
-        notify_users(session, user_ids=[world.liaison_id], template="overdue", context=TASK, key="k", now=NOW)
+        notify_users(session, CONFIG, user_ids=[world.liaison_id], template="overdue", context=TASK, key="k", now=NOW)
         session.commit()
     assert [r.channel for r in rows(session_factory)] == ["in_app"]
 
@@ -162,7 +187,8 @@ def test_a_user_who_turned_e_mail_off_gets_in_app_only(session_factory: sessionm
 def test_the_same_key_twice_delivers_one_in_app_notice(session_factory: sessionmaker[Session], world: World) -> None:
     for _ in range(2):
         with session_factory() as session:
-            notify_users(session, user_ids=[world.colleague_id], template="overdue", context=TASK, key="k", now=NOW)
+            notify_users(session, CONFIG, user_ids=[world.colleague_id], template="overdue", context=TASK, key="k",
+                         now=NOW)
             session.commit()
     with session_factory() as session:
         assert len(list_notices(session, world.colleague_id)) == 1
@@ -170,11 +196,11 @@ def test_the_same_key_twice_delivers_one_in_app_notice(session_factory: sessionm
 
 def test_an_agency_role_means_exactly_that_role(session_factory: sessionmaker[Session], world: World) -> None:
     with session_factory() as session:
-        notify_agency_role(session, agency_id=world.regulator_id, role="liaison", template="reminder", context=TASK,
-                           key="liaisons", now=NOW)
-        notify_agency_role(session, agency_id=world.regulator_id, role="supervisor", template="overdue",
+        notify_agency_role(session, CONFIG, agency_id=world.regulator_id, role="liaison", template="reminder",
+                           context=TASK, key="liaisons", now=NOW)
+        notify_agency_role(session, CONFIG, agency_id=world.regulator_id, role="supervisor", template="overdue",
                            context=TASK, key="supervisors", now=NOW)
-        notify_agency_role(session, agency_id=world.parent_id, role="supervisor", template="escalation",
+        notify_agency_role(session, CONFIG, agency_id=world.parent_id, role="supervisor", template="escalation",
                            context=TASK, key="parent", now=NOW)
         session.commit()
         recipients = session.execute(select(InAppNotice.template, InAppNotice.user_id).order_by(InAppNotice.id)).all()
@@ -189,13 +215,13 @@ def test_two_transactions_queueing_the_same_key_at_once_write_one_row(
     """``ON CONFLICT DO NOTHING``: the second insert waits for the first transaction, then skips."""
     world = make_world(pg_session_factory)
     first = pg_session_factory()
-    assert notify_complainant(first, complaint_id=world.complaint_id, template="rejection", context=REJECTION,
+    assert notify_complainant(first, CONFIG, complaint_id=world.complaint_id, template="rejection", context=REJECTION,
                               key="race", now=NOW) == 1
     results: list[int] = []
 
     def second() -> None:
         with pg_session_factory() as session:
-            results.append(notify_complainant(session, complaint_id=world.complaint_id, template="rejection",
+            results.append(notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="rejection",
                                               context=REJECTION, key="race", now=NOW))
             session.commit()
 

@@ -7,16 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.notices import notify_users
 from notifications.in_app import list_notices, mark_all_read, mark_read, unread_count
-from notifications.outbox import notify_users
 from notifications.preferences import DEFAULT_PREFERENCES, get_preferences, preferences_for, set_preferences
-from tests.notifications.conftest import NOW, World
+from tests.notifications.conftest import CONFIG, NOW, World
 
 
 def fill_inbox(session_factory: sessionmaker[Session], user_id: int, count: int) -> None:
     with session_factory() as session:
         for n in range(count):
-            notify_users(session, user_ids=[user_id], template="reminder", key=f"step:{n}", now=NOW + timedelta(
+            notify_users(session, CONFIG, user_ids=[user_id], template="reminder", key=f"step:{n}", now=NOW + timedelta(
                 minutes=n), context={"agency_name": "太和县市场监督管理局", "task_title": f"任务{n}",
                                      "due_date": "2026-05-08"})
         session.commit()

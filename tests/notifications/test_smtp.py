@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.notices import notify_complainant
 from engine.clock import FixedClock
 from notifications.channels import SmtpChannel
 from notifications.dispatcher import dispatch_pending
 from notifications.errors import DeliveryError, PermanentDeliveryError
 from notifications.message import Envelope
-from notifications.outbox import notify_complainant
 from notifications.tables import OutboxMessage
-from tests.notifications.conftest import NOW, SMTP_USER, Certificate, Mailbox, World, free_port
+from tests.notifications.conftest import CONFIG, NOW, SMTP_USER, Certificate, Mailbox, World, free_port
 
 SENDER = "消费投诉平台 <noreply@amr.example.cn>"
 
@@ -28,11 +28,11 @@ def envelope(recipient: str = "zs@example.cn") -> Envelope:
 def test_a_rejection_arrives_in_chinese_with_its_key_as_message_id(
         session_factory: sessionmaker[Session], world: World, smtp_server: Mailbox) -> None:
     with session_factory() as session:
-        notify_complainant(session, complaint_id=world.complaint_id, template="rejection", now=NOW,
+        notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="rejection", now=NOW,
                            key="instance:1:v2:rejection:1",
                            context={"agency": "th-amr", "reason": "商品已超过三包有效期 <请核实>"})
         session.commit()
-    report = dispatch_pending(session_factory, {"email": SmtpChannel(smtp_server.url, SENDER)}, FixedClock(NOW))
+    report = dispatch_pending(session_factory, {"email": SmtpChannel(smtp_server.url, SENDER)}, FixedClock(NOW), CONFIG)
     assert (report.claimed, report.sent, report.errors) == (1, 1, [])
 
     [mail] = smtp_server.received
@@ -87,10 +87,10 @@ def test_an_unknown_mailbox_is_dead_lettered_at_once(session_factory: sessionmak
     with pytest.raises(PermanentDeliveryError, match=r"recipient refused \(550\)"):
         SmtpChannel(smtp_server.url, SENDER).send(envelope())
     with session_factory() as session:
-        notify_complainant(session, complaint_id=world.complaint_id, template="acceptance",
+        notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="acceptance",
                            context={"agency": "th-amr"}, key="k", now=NOW)
         session.commit()
-    report = dispatch_pending(session_factory, {"email": SmtpChannel(smtp_server.url, SENDER)}, FixedClock(NOW))
+    report = dispatch_pending(session_factory, {"email": SmtpChannel(smtp_server.url, SENDER)}, FixedClock(NOW), CONFIG)
     assert (report.sent, report.retried, report.dead) == (0, 0, 1)
     with session_factory() as session:
         row = session.scalars(select(OutboxMessage)).one()

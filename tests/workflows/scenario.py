@@ -109,7 +109,7 @@ class Scenario:
         task = self.task(agency, name, complaint)
         actor = self.actor(f"{agency}.{role}")
         with self.product.uow() as uow:
-            self.product.runner.claim(uow.session, task.id, actor)
+            self.product.runner.tasks.claim(uow.session, task.id, actor)
             result = self.product.runner.complete_task(uow.session, task.id, data, actor)
             uow.commit()
             return result

@@ -1,4 +1,4 @@
-"""Static contract of the reference workflows (DESIGN §3), read with lxml only.
+"""Static contract of the reference workflows (``workflows/README.md``), read with lxml only.
 
 No engine import: these tests say what the BPMN files must declare (ids, names, pools, lanes,
 forms, deadlines, timers, messages, diagram), whatever the engine does with it.
@@ -130,7 +130,8 @@ CHOICES = {
 for _task in ("mediate", "association_mediate", "committee_mediate"):
     CHOICES[(_task, "outcome")] = {"agreement", "no_agreement", "withdrawn", "refused"}
 
-# (task, valid sample, invalid sample): conditional requiredness of DESIGN §3
+# (task, valid sample, invalid sample): a field required only for some decisions (e.g. ``reason`` for a
+# rejection or transfer)
 CONDITIONALS = [
     ("review", {"decision": "accept"}, {"decision": "reject"}),
     ("review", {"decision": "reject", "reason": "不属本机关管辖"}, {"decision": "transfer", "reason": "经营地在临泉"}),

@@ -52,7 +52,7 @@ def test_transfer_to_another_regulator(s: Scenario) -> None:
     c = s.submit()
     s.clock.set(s.clock.now().replace(day=20))  # transferred on Friday the 20th
     result = s.do("th-amr", "review", {"decision": "transfer", "reason": "经营地在临泉", "transfer_to": "lq-amr"}, c)
-    assert [(t["task_name"], t["agency_code"]) for t in result.next_tasks] == [("review", "lq-amr")]
+    assert [(t.task_name, t.agency_code) for t in result.next_tasks] == [("review", "lq-amr")]
     assert s.inbox("th-amr", c) == []
     s.restart()
     review = s.task("lq-amr", "review", c)
@@ -134,7 +134,7 @@ def test_a_violation_found_in_mediation_becomes_a_case(s: Scenario) -> None:
     s.do("th-amr", "review", {"decision": "accept"}, c)
     s.do("th-amr", "arrange_mediation", {"mediator": "self"}, c)
     result = s.do("th-amr", "mediate", VIOLATION, c)
-    assert sorted(t["task_name"] for t in result.next_tasks) == ["close", "verify_clue"]
+    assert sorted(t.task_name for t in result.next_tasks) == ["close", "verify_clue"]
     s.restart()
     s.do("th-amr", "verify_clue", {"decision": "file", "reason": "立案查处"}, c)
     [case] = s.cases(c)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from complaintflow import services
+from complaintflow.services import deadlines, workflows
 from engine.bpmn.diff import diff_versions
 from engine.db.tables import CalendarYear, SpecVersion
-from engine.deadlines.config import add_rule_version, load_policy, recompute_provisional, reload, set_calendar_year
+from engine.deadlines.config import load_policy
 from engine.errors import NotFound
 from web.deps import MAX_ID, AdminUser, Key, ProductDep, SessionDep
 
@@ -57,8 +57,8 @@ def diff(key: Key, _admin: AdminUser, session: SessionDep, from_version: Annotat
 @router.post("/workflows/{key}/migrations", tags=["workflows"])
 def migrate(key: Key, body: MigrationIn, admin: AdminUser, product: ProductDep) -> list[dict[str, Any]]:
     """Per waiting instance: can it move to the new version (dry run), or move it (each audited)."""
-    return services.migrate_instances(product, key, body.from_version, body.to_version, admin.actor,
-                                      body.instance_ids, apply_changes=not body.dry_run)
+    return workflows.migrate_instances(product, key, body.from_version, body.to_version, admin.actor,
+                                       body.instance_ids, apply_changes=not body.dry_run)
 
 
 @router.get("/deadline-rules")
@@ -71,12 +71,8 @@ def rules(_admin: AdminUser, session: SessionDep) -> list[dict[str, Any]]:
 
 @router.post("/deadline-rules", status_code=201)
 def add_rule(body: RuleIn, admin: AdminUser, product: ProductDep) -> list[dict[str, Any]]:
-    with product.uow() as uow:
-        policy = add_rule_version(uow.session, body.name, body.period, body.valid_from, actor=admin.user.username,
-                                  now=product.clock.now(), extension=body.extension, source=body.source,
-                                  agency_code=admin.actor.agency_code)
-        reload(uow.session, product.deadlines)
-        uow.commit()
+    policy = deadlines.add_rule_version(product, body.name, body.period, body.valid_from, admin.actor,
+                                        extension=body.extension, source=body.source)
     return [{"period": str(v.period), "valid": v.describe_validity()} for v in policy.versions(body.name)]
 
 
@@ -90,10 +86,6 @@ def years(_admin: AdminUser, session: SessionDep) -> list[dict[str, Any]]:
 def set_year(year: Annotated[int, Path(ge=1900, le=2099)], body: YearIn, admin: AdminUser,
              product: ProductDep) -> dict[str, Any]:
     """Enter a year's holidays and make-up working days; provisional deadlines are recomputed."""
-    with product.uow() as uow:
-        set_calendar_year(uow.session, year, body.holidays, body.workdays, actor=admin.user.username,
-                          now=product.clock.now(), agency_code=admin.actor.agency_code)
-        reload(uow.session, product.deadlines)
-        counts = recompute_provisional(uow.session, product.runner)
-        uow.commit()
-    return {"year": year, "recomputed_tasks": counts["tasks"], "recomputed_timer_instances": counts["timer_instances"]}
+    entered = deadlines.set_calendar_year(product, year, body.holidays, body.workdays, admin.actor)
+    return {"year": entered.year, "recomputed_tasks": entered.recomputed_tasks,
+            "recomputed_timer_instances": entered.recomputed_timer_instances}

@@ -21,14 +21,14 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 def list_cases(principal: StaffUser, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
     codes = queries.agency_codes(session)
-    rows = session.scalars(queries.visible_cases(session, principal.user.agency_id)
+    rows = session.scalars(queries.visible_cases(session, principal.agency_id)
                            .order_by(Case.filed_at.desc(), Case.id.desc()).limit(limit).offset(offset))
     return [queries.case_out(c, codes) for c in rows]
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
 def get_case(case_id: Id, principal: StaffUser, session: SessionDep) -> Any:
-    case = session.scalar(queries.visible_cases(session, principal.user.agency_id).where(Case.id == case_id))
+    case = session.scalar(queries.visible_cases(session, principal.agency_id).where(Case.id == case_id))
     if case is None:
         raise NotFound("case not found")
     return queries.case_out(case, queries.agency_codes(session))
@@ -42,7 +42,7 @@ def get_instance(instance_id: Id, principal: CurrentUser, session: SessionDep, p
     if not principal.is_admin:
         involved = instance.complaint_id is not None and session.scalar(select(ComplaintAgency.agency_id).where(
             ComplaintAgency.complaint_id == instance.complaint_id,
-            ComplaintAgency.agency_id == principal.user.agency_id))
+            ComplaintAgency.agency_id == principal.agency_id))
         if not involved:
             raise NotFound("instance not found")
     spec = session.get(SpecVersion, instance.spec_version_id)

@@ -13,9 +13,12 @@ from agencies.complaints import find_by_tracking
 from agencies.intake import EARLIEST_DATE, LATEST_DATE, bounded_date
 from agencies.submission_keys import HEADER as IDEMPOTENCY_HEADER
 from agencies.submission_keys import Render
-from complaintflow import services
+from complaintflow import rate_limits
+from complaintflow.services import complaints as intake
+from complaintflow.services import limits
 from complaintflow.wiring import Product
-from web import queries, rate_limits
+from engine.errors import NotFound
+from web import queries
 from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser, client_address
 from web.errors import TooManyRequests
 from web.responses import answer
@@ -23,7 +26,8 @@ from web.schemas import ComplaintDetail, ComplaintPage, EventOut, PublicStatus, 
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
-ComplaintBody = Annotated[dict[str, Any], Body(description="DESIGN §5 complaint body", examples=[{
+ComplaintBody = Annotated[dict[str, Any], Body(
+    description="the complaint body (agencies.intake.ComplaintIn)", examples=[{
     "kind": "complaint", "complainant": {"name": "张三", "phone": "13812345678"},
     "business": {"name": "某电器商行", "region_code": "341222"}, "category": "quality",
     "subject": "空调不制冷", "description": "购买一周后不制冷"}])]
@@ -31,10 +35,7 @@ ComplaintBody = Annotated[dict[str, Any], Body(description="DESIGN §5 complaint
 
 def _limit(request: Request, product: Product, limit: rate_limits.Limit, message: str) -> None:
     """Count this request against a per-address limit shared by every server process (429 past it)."""
-    with product.uow() as uow:
-        admitted = rate_limits.admit(uow.session, limit, client_address(request), product.clock.now())
-        uow.commit()
-    if not admitted:
+    if not limits.admit_request(product, limit, client_address(request)):
         raise TooManyRequests(message)
 
 
@@ -43,22 +44,22 @@ IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, descript
     "answers the first answer again (same id, tracking number and code); with another body, 422."))]
 
 
-def _submitted(submitted: services.Submitted) -> dict[str, Any]:
+def _submitted(submitted: intake.Submitted) -> dict[str, Any]:
     return {"id": submitted.complaint.id, "tracking_no": submitted.complaint.tracking_no,
             "tracking_code": submitted.tracking_code, "status": submitted.complaint.status,
             "process_instance_id": submitted.process_instance_id}
 
 
-def _staff_answer(submitted: services.Submitted) -> dict[str, Any]:
+def _staff_answer(submitted: intake.Submitted) -> dict[str, Any]:
     return {**_submitted(submitted), "next_tasks": submitted.opened_tasks}
 
 
-def _kept(model: type[BaseModel], content: Callable[[services.Submitted], dict[str, Any]]) -> Render:
+def _kept(model: type[BaseModel], content: Callable[[intake.Submitted], dict[str, Any]]) -> Render:
     """How an answer is stored for a repeated Idempotency-Key: JSON types only, exactly what is sent."""
     return lambda submitted: model.model_validate(content(submitted)).model_dump(mode="json")
 
 
-def _replayed(model: type[BaseModel], replayed: services.Replayed) -> Any:
+def _replayed(model: type[BaseModel], replayed: intake.Replayed) -> Any:
     response = answer(model, replayed.response, status.HTTP_201_CREATED)
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -69,9 +70,9 @@ def create_complaint(body: ComplaintBody, principal: StaffUser, product: Product
                      idempotency_key: IdempotencyKey = None) -> Any:
     """Register a complaint for your agency (or ``received_by``) and start its workflow; answers the tasks it
     opened."""
-    submitted = services.submit(product, body, principal.actor, idempotency_key=idempotency_key,
-                                render=_kept(StaffSubmittedOut, _staff_answer))
-    if isinstance(submitted, services.Replayed):
+    submitted = intake.submit(product, body, principal.actor, idempotency_key=idempotency_key,
+                              render=_kept(StaffSubmittedOut, _staff_answer))
+    if isinstance(submitted, intake.Replayed):
         return _replayed(StaffSubmittedOut, submitted)
     return answer(StaffSubmittedOut, _staff_answer(submitted), status.HTTP_201_CREATED)
 
@@ -84,9 +85,9 @@ def create_public_complaint(body: ComplaintBody, request: Request, product: Prod
     ``received_at`` is the time of arrival and may not be sent; the same complaint again within 24 hours is
     refused (409, with the earlier tracking number)."""
     _limit(request, product, rate_limits.PUBLIC_INTAKE, "提交过于频繁，请稍后再试 / too many submissions")
-    submitted = services.submit(product, body, None, idempotency_key=idempotency_key,
-                                render=_kept(SubmittedOut, _submitted))
-    if isinstance(submitted, services.Replayed):
+    submitted = intake.submit(product, body, None, idempotency_key=idempotency_key,
+                              render=_kept(SubmittedOut, _submitted))
+    if isinstance(submitted, intake.Replayed):
         return _replayed(SubmittedOut, submitted)
     return answer(SubmittedOut, _submitted(submitted), status.HTTP_201_CREATED)
 
@@ -104,23 +105,23 @@ def list_complaints(principal: StaffUser, session: SessionDep,
                     received_to: Annotated[FilterDate | None, Query(description=_FILTER_DATES)] = None,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ComplaintPage:
-    items, total = queries.list_complaints(session, principal.user.agency_id, status=status_, kind=kind, q=q,
+    items, total = queries.list_complaints(session, principal.agency_id, status=status_, kind=kind, q=q,
                                            received_from=received_from, received_to=received_to, limit=limit,
                                            offset=offset)
-    return ComplaintPage(items=items, total=total)  # type: ignore[arg-type]
+    return ComplaintPage.model_validate({"items": items, "total": total})
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintDetail)
 def get_complaint(complaint_id: Id, principal: StaffUser, session: SessionDep, product: ProductDep) -> Any:
     """The complaint; the complainant's personal data whole only as far as your agency's part in it allows."""
-    complaint = queries.visible_complaint(session, complaint_id, principal.user.agency_id)
-    return queries.complaint_detail(session, complaint, product.clock.now(), principal.user.agency_id)
+    complaint = queries.visible_complaint(session, complaint_id, principal.agency_id)
+    return queries.complaint_detail(session, complaint, product.clock.now(), principal.agency_id)
 
 
 @router.get("/complaints/{complaint_id}/events", response_model=list[EventOut])
 def complaint_events(complaint_id: Id, principal: StaffUser, session: SessionDep) -> Any:
-    complaint = queries.visible_complaint(session, complaint_id, principal.user.agency_id)
-    return queries.events(session, complaint, principal.user.agency_id)
+    complaint = queries.visible_complaint(session, complaint_id, principal.agency_id)
+    return queries.events(session, complaint, principal.agency_id)
 
 
 @router.get("/public/complaints/{tracking_no}", response_model=PublicStatus, tags=["public"])
@@ -128,7 +129,8 @@ def public_status(tracking_no: Annotated[str, Path(max_length=40, pattern=WORD)]
                   product: ProductDep, code: Annotated[str, Query(min_length=1, max_length=40, pattern=WORD)]) -> Any:
     """Status for the complainant: no personal data. A wrong number and a wrong code look the same."""
     _limit(request, product, rate_limits.PUBLIC_LOOKUP, "查询过于频繁，请稍后再试 / too many lookups")
-    complaint = services.require(find_by_tracking(session, tracking_no, code,
-                                                              tracking_key=product.tracking_key))
+    complaint = find_by_tracking(session, tracking_no, code, tracking_key=product.tracking_key)
+    if complaint is None:
+        raise NotFound("not found")
     return PublicStatus(tracking_no=complaint.tracking_no, kind=complaint.kind, status=complaint.status,
                         received_at=complaint.received_at, updated_at=complaint.updated_at)

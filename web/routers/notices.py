@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from engine.errors import NotFound
-from notifications.in_app import list_notices, mark_read
+from complaintflow.services import notices
+from notifications.in_app import list_notices
 from web.deps import CurrentUser, Id, ProductDep, SessionDep
 from web.schemas import NoticeOut
 
@@ -25,7 +25,4 @@ def notifications(principal: CurrentUser, session: SessionDep, unread: bool = Fa
 
 @router.post("/api/v1/notifications/{notice_id}/read", status_code=status.HTTP_204_NO_CONTENT)
 def read_notice(notice_id: Id, principal: CurrentUser, product: ProductDep) -> None:
-    with product.uow() as uow:
-        if not mark_read(uow.session, principal.user.id, notice_id, product.clock.now()):
-            raise NotFound("notice not found")
-        uow.commit()
+    notices.mark_notice_read(product, principal.user.id, notice_id)

@@ -6,8 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from complaintflow import services
-from engine.spiff import find_task
+from complaintflow.services import tasks as task_actions
 from engine.task_inbox import InboxQuery, inbox_page
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser
@@ -34,32 +33,20 @@ def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
 @router.get("/{task_id}", response_model=TaskDetail)
 def get_task(task_id: str, principal: StaffUser, session: SessionDep, product: ProductDep) -> TaskDetail:
     """The task with its form (a JSON Schema) and the data it was opened with."""
-    task = product.runner.visible_task(session, task_id, principal.actor)
-    workflow = product.runner.load_workflow(session, task.instance_id)
-    live = find_task(workflow, task_id)
-    bundle = product.runner.specs.get(session, _spec_version(session, task.instance_id))
-    definition = bundle.task(task.process_id, task.task_name)
-    data = {k: v for k, v in (live.data if live else {}).items()
-            if isinstance(v, str | int | float | bool | list | dict) or v is None}
-    return TaskDetail(**queries.task_out(task, product.clock.now()), form=definition.form if definition else None,
-                      data=data)
-
-
-def _spec_version(session: SessionDep, instance_id: int) -> int:
-    from engine.db.tables import ProcessInstance
-
-    instance = services.require(session.get(ProcessInstance, instance_id))
-    return int(instance.spec_version_id)
+    view = product.runner.task_view(session, task_id, principal.actor)
+    data = {k: v for k, v in view.data.items() if isinstance(v, str | int | float | bool | list | dict) or v is None}
+    return TaskDetail(**queries.task_out(view.task, product.clock.now()),
+                      form=view.definition.form if view.definition else None, data=data)
 
 
 @router.post("/{task_id}/claim", status_code=status.HTTP_204_NO_CONTENT)
 def claim(task_id: str, principal: StaffUser, product: ProductDep) -> None:
-    services.claim_task(product, task_id, principal.actor)
+    task_actions.claim_task(product, task_id, principal.actor)
 
 
 @router.post("/{task_id}/release", status_code=status.HTTP_204_NO_CONTENT)
 def release(task_id: str, principal: StaffUser, product: ProductDep) -> None:
-    services.release_task(product, task_id, principal.actor)
+    task_actions.release_task(product, task_id, principal.actor)
 
 
 @router.post("/{task_id}/assign", status_code=status.HTTP_204_NO_CONTENT)
@@ -67,14 +54,14 @@ def assign(task_id: str, body: AssignIn, principal: StaffUser, product: ProductD
     """Hand the task to a colleague: for a supervisor or the current assignee (403 otherwise, whoever is
     named). Any username that cannot work the task — unknown, inactive, of another agency, without the
     lane's role — gets the same 422."""
-    services.assign_task(product, task_id, body.username, principal.actor)
+    task_actions.assign_task(product, task_id, body.username, principal.actor)
 
 
 @router.post("/{task_id}/complete", response_model=CompletionOut)
 def complete(task_id: str, body: CompleteIn, principal: StaffUser, product: ProductDep) -> Any:
     """Validate the data against the task's form and advance the workflow; answers the tasks it opened.
     A suspended task is resumed first (409)."""
-    result = services.complete_task(product, task_id, body.data, principal.actor)
+    result = task_actions.complete_task(product, task_id, body.data, principal.actor)
     return answer(CompletionOut, {"instance_id": result.instance_id, "instance_status": result.instance_status,
                                   "next_tasks": result.next_tasks})
 
@@ -83,12 +70,12 @@ def complete(task_id: str, body: CompleteIn, principal: StaffUser, product: Prod
 def suspend(task_id: str, body: ReasonIn, principal: StaffUser, product: ProductDep) -> TaskOut:
     """Stop the task's clock (检定、检验、检测、鉴定): its deadline moves by the suspended span. An unclaimed
     task's clock is anyone's who may work it; a claimed one's only its assignee's or a supervisor's."""
-    task = services.suspend_task(product, task_id, principal.actor, body.reason)
+    task = task_actions.suspend_task(product, task_id, principal.actor, body.reason)
     return TaskOut(**queries.task_out(task, product.clock.now()))
 
 
 @router.post("/{task_id}/resume", response_model=TaskOut)
 def resume(task_id: str, body: ReasonIn, principal: StaffUser, product: ProductDep) -> TaskOut:
     """Restart the task's clock and recompute its deadline (same rights as suspending)."""
-    task = services.resume_task(product, task_id, principal.actor, body.reason)
+    task = task_actions.resume_task(product, task_id, principal.actor, body.reason)
     return TaskOut(**queries.task_out(task, product.clock.now()))

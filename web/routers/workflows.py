@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import select
 
-from complaintflow import services
+from complaintflow.services import workflows
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecDeployment, SpecVersion
 from engine.errors import InvalidWorkflow, NotFound
@@ -35,7 +35,7 @@ def validate(body: BpmnBody, _admin: AdminUser, product: ProductDep) -> Validati
     try:
         validate_bpmn(body, known_rules=product.deadlines.rule_names())
     except InvalidWorkflow as exc:
-        return ValidationOut(valid=False, errors=[i.as_dict() for i in exc.issues])  # type: ignore[misc]
+        return ValidationOut.model_validate({"valid": False, "errors": [i.as_dict() for i in exc.issues]})
     return ValidationOut(valid=True, errors=[])
 
 
@@ -45,14 +45,14 @@ def upload_workflow(
     filename: Annotated[str, Query(max_length=200, pattern=TEXT)] = "upload.bpmn",
 ) -> WorkflowVersionOut:
     """Store a validated file as the next version of its key (the same content gives the same version)."""
-    result = services.upload_workflow(product, body, filename, admin.actor)
+    result = workflows.upload_workflow(product, body, filename, admin.actor)
     return _version_out(result.version, set())
 
 
 @router.post("/{key}/versions/{version}/deploy", response_model=WorkflowVersionOut)
 def deploy(key: Key, version: Id, admin: AdminUser, product: ProductDep) -> WorkflowVersionOut:
     """Make this version the one new instances use; running instances keep theirs."""
-    row = services.deploy_workflow(product, key, version, admin.actor)
+    row = workflows.deploy_workflow(product, key, version, admin.actor)
     return _version_out(row, {row.id})
 
 

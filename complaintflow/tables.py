@@ -1,4 +1,8 @@
-"""Web-only state: revoked tokens (logout) and rate-limited events."""
+"""The application's own state, beside the domain's: revoked tokens (logout) and rate-limited events.
+
+Neither belongs to the engine or to the agencies' domain; both are written by the service layer
+(``complaintflow.services``) and read by the web layer above it, so they live here, below ``web``.
+The table names are those migration 0003 (and 0001) created."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from engine.db.base import Base
 
 
 class RevokedToken(Base):
+    """A signed-out token, refused until it would have expired anyway."""
+
     __tablename__ = "revoked_tokens"
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from web.tables import RateLimitEvent
+from complaintflow.tables import RateLimitEvent
 
 
 @dataclass(frozen=True)
