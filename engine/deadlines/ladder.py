@@ -52,12 +52,16 @@ class Ladders:
 
 
 def fire_instant(due_at: datetime, rung: Rung, calendar: WorkdayCalendar) -> datetime:
-    """When a rung fires: ``overdue`` right after the deadline's last instant; the others at the
-    start (00:00 Asia/Shanghai) of the working day ``offset`` working days from the last day."""
+    """When a rung fires: ``overdue`` right after the deadline's last instant; a rung before the
+    deadline at the start (00:00 Asia/Shanghai) of the working day ``offset`` working days before the
+    last day; a rung after it once the ``offset``-th working day after the last day has ended (24:00),
+    so a task due Friday 2026-11-27 escalates 3 working days later at 2026-12-03T00:00+08:00."""
     if rung.offset == 0:
         return due_at + timedelta(seconds=1)
     last_day = due_at.astimezone(SHANGHAI).date()
     day = _shift_workdays(last_day, rung.offset, calendar)
+    if rung.offset > 0:
+        day += timedelta(days=1)  # the end of that working day
     return datetime.combine(day, time(0, 0), SHANGHAI)
 
 
@@ -176,6 +180,11 @@ def sweep_steps(session_factory: sessionmaker[Session], handler: StepHandler, no
                 if task is None or task.suspended_at is not None or task.due_at != step.due_at:
                     report.skipped += 1  # the task is gone, paused, or its deadline moved
                     details: dict[str, object] = {"skipped": True}
+                elif step.fire_at < step.due_at < now:
+                    # a rung meant for before the deadline (a reminder) found late, after downtime:
+                    # the deadline has passed, so it would remind of nothing still to be met
+                    report.skipped += 1
+                    details = {"skipped": True, "reason": "deadline_passed"}
                 else:
                     details = handler.handle(session, step, task, now)
                     report.handled += 1

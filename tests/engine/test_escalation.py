@@ -45,7 +45,7 @@ def test_a_task_deadline_gets_its_ladder(env: EngineEnv) -> None:
     assert steps_of(env, review.id) == {
         "reminder": at("2026-11-25T00:00:00"),  # two working days before the last day
         "overdue": at("2026-11-28T00:00:00"),  # just after 23:59:59 of the last day
-        "escalation": at("2026-12-02T00:00:00"),  # three working days after it
+        "escalation": at("2026-12-03T00:00:00"),  # once the third working day after it (Wed 2nd) has ended
     }
 
 
@@ -76,14 +76,30 @@ def test_after_a_week_of_downtime_the_sweep_catches_up_once_and_in_order(env: En
     handler = RecordingHandler()
     env.clock.set(at("2026-12-04T12:00:00"))  # the scheduler was down since the 18th
     report = sweep_steps(env.session_factory, handler, env.clock.now())
-    assert [c[0] for c in handler.calls] == ["reminder", "overdue", "escalation"]
-    assert report.handled == 3
+    # the reminder would remind of a deadline already past: recorded as skipped, not sent
+    assert [c[0] for c in handler.calls] == ["overdue", "escalation"]
+    assert (report.handled, report.skipped) == (2, 1)
     assert sweep_steps(env.session_factory, handler, env.clock.now()).handled == 0  # never twice
     with env.uow() as uow:
-        audit = uow.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("deadline.%"))
-                                    .order_by(AuditEvent.id)).all()
-    assert audit == ["deadline.reminder", "deadline.overdue", "deadline.escalation"]
+        audit = uow.session.execute(select(AuditEvent.action, AuditEvent.details).where(
+            AuditEvent.action.like("deadline.%")).order_by(AuditEvent.id)).all()
+    assert [a.action for a in audit] == ["deadline.reminder", "deadline.overdue", "deadline.escalation"]
+    assert audit[0].details["reason"] == "deadline_passed"
     assert steps_of(env, review.id) == {}  # nothing left undone
+
+
+def test_escalation_waits_until_the_third_working_day_after_the_deadline_has_ended(env: EngineEnv) -> None:
+    env.deploy(TWO_STEPS)
+    assert len(open_tasks(env, start(env, "two_steps"))) == 1  # due Fri 2026-11-27
+    handler = RecordingHandler()
+    env.clock.set(at("2026-11-26T12:00:00"))  # before the deadline: the reminder goes out
+    assert sweep_steps(env.session_factory, handler, env.clock.now()).handled == 1
+    env.clock.set(at("2026-12-02T23:59:59"))  # Mon, Tue, Wed: the third working day is not over yet
+    sweep_steps(env.session_factory, handler, env.clock.now())
+    assert [c[0] for c in handler.calls] == ["reminder", "overdue"]
+    env.clock.set(at("2026-12-03T00:00:00"))
+    sweep_steps(env.session_factory, handler, env.clock.now())
+    assert [c[0] for c in handler.calls] == ["reminder", "overdue", "escalation"]
 
 
 def test_completed_tasks_leave_the_ladder(env: EngineEnv) -> None:
