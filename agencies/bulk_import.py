@@ -18,20 +18,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from agencies.errors import AgenciesError
-from agencies.submission import submit_complaint
 from engine.errors import EngineError, InvalidInput
-from engine.runner import Actor, Runner
-from engine.uow import UnitOfWork
 
 NESTED = ("complainant", "business")
 COLUMNS = (
@@ -164,37 +158,15 @@ def row_to_body(row: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def import_rows(rows: Iterable[CsvRow], session_factory: sessionmaker[Session], runner: Runner, actor: Actor | None,
-                now: Callable[[], datetime], tracking_key: bytes,
-                progress: Callable[[int], None] = lambda _n: None) -> ImportReport:
-    """Each row in its own transaction; a row that fails is reported with its line and rolled back alone."""
-    report = ImportReport()
-    for row in rows:
-        problem = row.problem
-        if problem is None:
-            try:
-                with UnitOfWork(session_factory) as uow:
-                    submitted = submit_complaint(uow.session, runner, row_to_body(row.cells), actor=actor, now=now(),
-                                                 tracking_key=tracking_key)
-                    uow.commit()
-                report.imported += 1
-                report.tracking.append((row.line, submitted.complaint.tracking_no))
-            except InvalidInput as exc:
-                problem = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-            except (EngineError, AgenciesError) as exc:
-                problem = str(exc)
-            except DataError:  # e.g. a NUL character, which PostgreSQL text cannot hold
-                problem = "含有数据库无法保存的字符 / a value the database cannot store"
-            except IntegrityError:
-                problem = "与已有数据冲突 / conflicts with existing data"
-        if problem is not None:
-            report.failed.append((row.line, problem))
-        progress(1)
-    return report
-
-
-def import_csv(path: Path, session_factory: sessionmaker[Session], runner: Runner, actor: Actor | None,
-               now: Callable[[], datetime], tracking_key: bytes,
-               progress: Callable[[int], None] = lambda _n: None, *, encoding: str | None = None) -> ImportReport:
-    """``load_csv`` then ``import_rows``; ``ImportFileError`` when the file cannot be read as a whole."""
-    return import_rows(load_csv(path, encoding), session_factory, runner, actor, now, tracking_key, progress)
+def row_problem(exc: Exception) -> str | None:
+    """What to report for a row whose submission raised ``exc`` (``None``: not a problem of the row,
+    let it propagate)."""
+    if isinstance(exc, InvalidInput):
+        return "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    if isinstance(exc, EngineError | AgenciesError):
+        return str(exc)
+    if isinstance(exc, DataError):  # e.g. a NUL character, which PostgreSQL text cannot hold
+        return "含有数据库无法保存的字符 / a value the database cannot store"
+    if isinstance(exc, IntegrityError):
+        return "与已有数据冲突 / conflicts with existing data"
+    return None

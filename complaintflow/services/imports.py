@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from agencies.bulk_import import CsvRow, ImportReport, import_rows
+from agencies.bulk_import import CsvRow, ImportReport, row_problem, row_to_body
+from agencies.submission import submit_complaint
 from complaintflow.wiring import Product
 from engine.runner import Actor
 
@@ -16,5 +17,22 @@ def import_complaints(product: Product, rows: Iterable[CsvRow], actor: Actor | N
 
     Each row is its own unit of work (a batch of submissions, not one): a bad row is reported with
     its line and rolled back alone, and the good ones stay imported."""
-    return import_rows(rows, product.session_factory, product.runner, actor, product.clock.now,
-                       product.tracking_key, progress)
+    report = ImportReport()
+    for row in rows:
+        problem = row.problem
+        if problem is None:
+            try:
+                with product.uow() as uow:
+                    submitted = submit_complaint(uow.session, product.runner, row_to_body(row.cells), actor=actor,
+                                                 now=product.clock.now(), tracking_key=product.tracking_key)
+                    uow.commit()
+                report.imported += 1
+                report.tracking.append((row.line, submitted.complaint.tracking_no))
+            except Exception as exc:
+                problem = row_problem(exc)
+                if problem is None:
+                    raise
+        if problem is not None:
+            report.failed.append((row.line, problem))
+        progress(1)
+    return report
