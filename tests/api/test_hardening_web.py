@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bench._server import ROOT, free_port
+from bench._server import ROOT, free_port, servers
 from complaintflow.settings import Settings
 from engine.db.session import make_engine
 from tests.api.conftest import PASSWORD, Api
@@ -168,42 +166,24 @@ def test_the_access_log_filter_drops_the_query_string_of_uvicorn_records() -> No
 
 def test_complaintflow_serve_logs_no_tracking_code_search_term_token_or_password(s: Scenario, tmp_path: Path) -> None:
     """A real ``complaintflow serve``: its access log recorded ``?code=`` and ``?q=`` in full."""
-    log_out, log_err = tmp_path / "stdout.log", tmp_path / "stderr.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": s.database_url}
     s.close()  # the server is its own process
-    with log_out.open("wb") as out, log_err.open("wb") as err:
-        server = subprocess.Popen([sys.executable, "-m", "complaintflow.cli", "serve", "--port", str(port)],
-                                  cwd=ROOT, env=env, stdout=out, stderr=err)
-        try:
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError(log_err.read_text())
-            submitted = httpx.post(f"{url}/api/v1/public/complaints", json=complaint_body())
-            assert submitted.status_code == 201, submitted.text
-            tracking_no, code = submitted.json()["tracking_no"], submitted.json()["tracking_code"]
-            looked_up = httpx.get(f"{url}/api/v1/public/complaints/{tracking_no}", params={"code": code})
-            assert looked_up.status_code == 200, looked_up.text
-            token = httpx.post(f"{url}/api/v1/auth/token",
-                               data={"username": "th-amr.liaison", "password": PASSWORD}).json()["access_token"]
-            searched = httpx.get(f"{url}/api/v1/complaints", params={"q": "空调不制冷SEARCHTERM"},
-                                 headers={"Authorization": f"Bearer {token}"})
-            assert searched.status_code == 200, searched.text
-            careless = httpx.get(f"{url}/api/v1/me", params={"access_token": token, "password": PASSWORD})
-            assert careless.status_code == 401
-            assert "server" not in submitted.headers  # uvicorn's own header is off
-            assert_security_headers(looked_up)
-        finally:
-            server.terminate()
-            server.wait(30)
-    logged = log_out.read_text(encoding="utf-8", errors="replace") + log_err.read_text(encoding="utf-8",
-                                                                                       errors="replace")
+    with servers(env, 1, logs=tmp_path) as ([url], _processes):
+        submitted = httpx.post(f"{url}/api/v1/public/complaints", json=complaint_body())
+        assert submitted.status_code == 201, submitted.text
+        tracking_no, code = submitted.json()["tracking_no"], submitted.json()["tracking_code"]
+        looked_up = httpx.get(f"{url}/api/v1/public/complaints/{tracking_no}", params={"code": code})
+        assert looked_up.status_code == 200, looked_up.text
+        token = httpx.post(f"{url}/api/v1/auth/token",
+                           data={"username": "th-amr.liaison", "password": PASSWORD}).json()["access_token"]
+        searched = httpx.get(f"{url}/api/v1/complaints", params={"q": "空调不制冷SEARCHTERM"},
+                             headers={"Authorization": f"Bearer {token}"})
+        assert searched.status_code == 200, searched.text
+        careless = httpx.get(f"{url}/api/v1/me", params={"access_token": token, "password": PASSWORD})
+        assert careless.status_code == 401
+        assert "server" not in submitted.headers  # uvicorn's own header is off
+        assert_security_headers(looked_up)
+    logged = (tmp_path / "server-0.log").read_text(encoding="utf-8", errors="replace")
     assert f"GET /api/v1/public/complaints/{tracking_no}?[redacted]" in logged, logged[-3000:]
     for secret in (code, "SEARCHTERM", "%E7%A9%BA", token, PASSWORD, token.split(".")[-1]):
         assert secret not in logged, secret
