@@ -65,6 +65,15 @@ def _leading_region_name(address: str, start: int) -> int:
     return 0
 
 
+def mask_name(name: str) -> str:
+    """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``: the first character stays (enough to tell rows
+    apart in a list), one ``*`` per hidden character; a one-character name is all hidden."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    return name[0] + "*" * (len(name) - 1)
+
+
 def mask_email(email: str) -> str:
     """``zhangsan@example.com`` → ``z****@example.com``: the domain stays, the mailbox is hidden."""
     local, at, domain = email.rpartition("@")

@@ -14,7 +14,7 @@ from agencies import regions
 from complaintflow.settings import Settings, get_settings
 from complaintflow.wiring import Product, build_product
 from engine.clock import Clock
-from web import docs, errors
+from web import docs, errors, pages
 from web.access_log import install_access_log_filter
 from web.middleware import RequestContext
 from web.routers import admin, auth, calendar, cases, complaints, directory, notices, ops, people, tasks, workflows
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     for module in (auth, directory, complaints, tasks, cases, workflows, admin, people, calendar, notices, ops):
         app.include_router(module.router)
     app.include_router(docs.router)
+    for page_router in pages.ROUTERS:  # the Chinese web workspace (server-rendered)
+        app.include_router(page_router)
     app.add_middleware(RequestContext)
     if settings.complaintflow_forwarded_allow_ips:
         # outermost, so that everything inside sees the client's address a trusted proxy forwarded

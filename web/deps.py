@@ -6,12 +6,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from agencies.tables import Agency, User
+from agencies.users import check_password
+from complaintflow.services import sessions
 from complaintflow.tables import RevokedToken
 from complaintflow.wiring import Product
 from engine.errors import Forbidden
@@ -32,6 +36,21 @@ def client_address(request: Request) -> str:
     """The client's address: the peer's, or the one a trusted proxy forwarded (the proxy-headers
     middleware rewrites the peer only for configured proxies, so a client cannot choose it)."""
     return request.client.host if request.client else "-"
+
+
+async def check_sign_in(request: Request, product: Product, username: str, password: str) -> User | None:
+    """The user these credentials sign in, else ``None``; ``sessions.TooManyAttempts`` while the
+    address's or the account's limit of failed attempts is used up. One path for the API's token and
+    the pages' session, so both count against the same limits.
+
+    Async so that a burst of sign-ins waits for Argon2 here, holding neither a worker thread nor a
+    database connection: the user is read in a thread that gives its connection back, then hashed in
+    one of at most ``HASHING_THREADS``."""
+    address = client_address(request)
+    found = await run_in_threadpool(sessions.user_to_check, product, username, address)
+    user = await to_thread.run_sync(check_password, found, password, limiter=request.app.state.hashing)
+    await run_in_threadpool(sessions.count_login_attempt, product, username, address, user is not None)
+    return user
 
 
 async def get_product(request: Request) -> Product:  # async: no thread hop for a plain lookup
@@ -63,6 +82,7 @@ class SignedInUser:
     display_name: str
     agency_id: int | None
     roles: tuple[str, ...]  # in the order the admin gave them
+    agency_name: str | None = None  # shown in the pages' header
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,7 @@ class Principal:
 # the user, their agency's code and whether the token was revoked: one round trip per request
 _PRINCIPAL = (
     select(User.id, User.username, User.display_name, User.agency_id, User.roles, User.active,
-           User.session_epoch, Agency.code, Agency.active.label("agency_active"),
+           User.session_epoch, Agency.code, Agency.name.label("agency_name"), Agency.active.label("agency_active"),
            exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"))
     .outerjoin(Agency, Agency.id == User.agency_id)
     .where(User.username == bindparam("username"))
@@ -100,6 +120,13 @@ def current_principal(product: ProductDep, session: SessionDep,
     claims = read_token(token, product.secret_key, product.clock.now())
     if claims is None:
         raise Unauthorized("令牌无效或已过期 / invalid or expired token")
+    return principal_for(session, claims)
+
+
+def principal_for(session: Session, claims: TokenClaims) -> Principal:
+    """The signed-in user of verified, unexpired claims (a bearer token's or a page session's): refused
+    when logout revoked them (``jti``), the session epoch moved on (password change, deactivation) or
+    the user or their agency is inactive."""
     row = session.connection().execute(_PRINCIPAL, {"username": claims.username, "jti": claims.jti}).first()
     # end the read transaction: a write endpoint then holds one pooled connection, not two
     session.rollback()
@@ -107,7 +134,7 @@ def current_principal(product: ProductDep, session: SessionDep,
         raise Unauthorized("令牌无效或已过期 / invalid or expired token")
     if row is None or not row.active or row.agency_active is False:
         raise Unauthorized("用户不可用 / user disabled")
-    user = SignedInUser(row.id, row.username, row.display_name, row.agency_id, tuple(row.roles))
+    user = SignedInUser(row.id, row.username, row.display_name, row.agency_id, tuple(row.roles), row.agency_name)
     return Principal(user, Actor(user.username, row.code, frozenset(user.roles)), claims)
 
 

@@ -5,6 +5,10 @@ Swagger UI's files from the npm package ``swagger-ui-dist`` (pinned in package.j
 ``node_modules/`` by ``npm ci``) and starts it from ``web/static/docs.js``, so the page runs under a
 Content-Security-Policy without inline script and tells no third party who reads the documentation.
 Without ``node_modules`` the page says in Chinese how to install it; ``/openapi.json`` still answers.
+
+The same routes serve every static file of the product, each named in an allow-list: the browser
+packages the pages use (htmx) under ``/static/vendor/…`` and the product's own scripts and styles
+(``web/static/``) under ``/static/app/…``.
 """
 
 from __future__ import annotations
@@ -18,13 +22,20 @@ from engine.errors import NotFound
 
 ROOT = Path(__file__).resolve().parents[1]
 SWAGGER_UI = ROOT / "node_modules" / "swagger-ui-dist"
+HTMX = ROOT / "node_modules" / "htmx.org" / "dist"
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR_PATH = "/static/vendor/swagger-ui"
 APP_STATIC_PATH = "/static/app"
+CSS = "text/css; charset=utf-8"
+JS = "text/javascript; charset=utf-8"
 ASSETS = {  # the only files of the package that are served
-    "swagger-ui.css": "text/css; charset=utf-8",
-    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": CSS,
+    "swagger-ui-bundle.js": JS,
 }
+# every file served under /static/: named here one by one (never a directory listing or a path from the
+# request), so nothing else of node_modules/ or the source tree can be fetched
+VENDOR_ASSETS = {"htmx": (HTMX, {"htmx.min.js": JS})}  # /static/vendor/<package>/<file>, besides Swagger UI's
+APP_ASSETS = {"docs.js": JS, "app.css": CSS}  # web/static/<file>, served at /static/app/<file>
 
 # the pages' policy, plus what Swagger UI needs: inline styles (it sets some on elements it builds) and
 # data: images (its icons are data URIs in its stylesheet). Scripts still come from this origin only.
@@ -74,12 +85,26 @@ async def docs() -> HTMLResponse:
 
 @router.get(VENDOR_PATH + "/{name}")
 async def swagger_ui_asset(name: str) -> FileResponse:
-    path = SWAGGER_UI / name
-    if name not in ASSETS or not path.is_file():
+    return _asset(SWAGGER_UI, name, ASSETS)
+
+
+@router.get("/static/vendor/{package}/{name}")
+async def vendor_asset(package: str, name: str) -> FileResponse:
+    """A browser package's file (htmx for the pages), from node_modules/ as pinned in package.json."""
+    if package not in VENDOR_ASSETS:
         raise NotFound(f"asset {name} not found")
-    return FileResponse(path, media_type=ASSETS[name])
+    directory, allowed = VENDOR_ASSETS[package]
+    return _asset(directory, name, allowed)
 
 
-@router.get(APP_STATIC_PATH + "/docs.js")
-async def docs_script() -> FileResponse:
-    return FileResponse(STATIC / "docs.js", media_type="text/javascript; charset=utf-8")
+@router.get(APP_STATIC_PATH + "/{name}")
+async def app_asset(name: str) -> FileResponse:
+    """The product's own scripts and styles (web/static/)."""
+    return _asset(STATIC, name, APP_ASSETS)
+
+
+def _asset(directory: Path, name: str, allowed: dict[str, str]) -> FileResponse:
+    path = directory / name
+    if name not in allowed or not path.is_file():
+        raise NotFound(f"asset {name} not found")
+    return FileResponse(path, media_type=allowed[name])

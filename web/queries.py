@@ -3,6 +3,8 @@ lists and, in a complaint's detail and timeline, by the viewing agency's part in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -12,11 +14,12 @@ from sqlalchemy.orm import Session
 from agencies.masking import (
     PersonalField,
     Relationship,
+    mask_name,
     mask_personal_data,
     relationship_to,
     scrub,
 )
-from agencies.tables import Agency, Case, Complaint, ComplaintAgency
+from agencies.tables import Agency, Case, Complaint, ComplaintAgency, User
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, OpenTask
 from engine.errors import NotFound
@@ -32,6 +35,30 @@ def task_out(task: OpenTask | Row[Any], now: datetime) -> dict[str, Any]:
         "overdue": task.due_at is not None and task.suspended_at is None and task.due_at < now,
         "created_at": task.created_at,
     }
+
+
+@dataclass(frozen=True)
+class InboxComplaint:
+    """What an inbox row shows of a task's complaint: the complainant's name already masked (a list)."""
+
+    tracking_no: str
+    subject: str
+    complainant: str
+
+
+def inbox_context(session: Session, rows: Sequence[Row[Any]]) -> tuple[dict[int, InboxComplaint], dict[str, str]]:
+    """For a page of inbox rows (``engine.task_inbox``, which reads the task index alone): their
+    complaints by id, and the assignees' display names by username — two reads by primary or unique
+    key, whatever the backlog."""
+    ids = {row.complaint_id for row in rows if row.complaint_id is not None}
+    usernames = {row.assignee for row in rows if row.assignee is not None}
+    complaints = {c.id: InboxComplaint(c.tracking_no, c.subject, mask_name(c.complainant_name))
+                  for c in session.execute(select(Complaint.id, Complaint.tracking_no, Complaint.subject,
+                                                  Complaint.complainant_name).where(Complaint.id.in_(ids)))
+                  } if ids else {}
+    names = {u.username: u.display_name for u in session.execute(
+        select(User.username, User.display_name).where(User.username.in_(usernames)))} if usernames else {}
+    return complaints, names
 
 
 def agency_codes(session: Session) -> dict[int, str]:

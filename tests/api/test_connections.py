@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, event, text
 
 from tests.api.conftest import PASSWORD, Api
 from tests.workflows.scenario import complaint_body
-from web.routers import auth
+from web import deps
 
 
 def test_staff_submission_lists_the_tasks_it_opened(api: Api) -> None:
@@ -39,13 +39,13 @@ def test_logins_hash_without_holding_a_connection(api: Api, monkeypatch: pytest.
     requests of connections (it did: thirty logins waiting for the hasher held all thirty)."""
     pool = api.scenario.product.engine.pool
     held: list[int] = []
-    check = auth.check_password
+    check = deps.check_password  # the API's and the pages' sign-in
 
     def observed(user: object, password: str) -> object:
         held.append(pool.checkedout())
         return check(user, password)
 
-    monkeypatch.setattr(auth, "check_password", observed)
+    monkeypatch.setattr(deps, "check_password", observed)
     for password in (PASSWORD, "wrong-password", PASSWORD):
         response = api.client.post("/api/v1/auth/token", data={"username": "th-amr.liaison", "password": password})
         assert response.status_code == (200 if password == PASSWORD else 401)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
-from starlette.concurrency import run_in_threadpool
 
-from agencies.users import check_password
 from complaintflow.services import sessions
-from web.deps import CurrentUser, ProductDep, client_address
+from web.deps import CurrentUser, ProductDep, check_sign_in
 from web.errors import TooManyRequests, Unauthorized
 from web.schemas import Token
 from web.security import TOKEN_MINUTES, issue_token
@@ -21,16 +18,11 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 @router.post("/token", response_model=Token)
 async def login(request: Request, product: ProductDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    """Async so that a burst of logins waits for Argon2 here, holding neither a worker thread nor a
-    database connection: the user is read in a thread that gives its connection back, then hashed
-    in one of at most ``HASHING_THREADS``."""
-    address = client_address(request)
+    """Async: ``check_sign_in`` waits for Argon2 holding no worker thread or database connection."""
     try:
-        found = await run_in_threadpool(sessions.user_to_check, product, form.username, address)
+        user = await check_sign_in(request, product, form.username, form.password)
     except sessions.TooManyAttempts:
         raise TooManyRequests("登录失败次数过多，请稍后再试 / too many failed logins, try again later") from None
-    user = await to_thread.run_sync(check_password, found, form.password, limiter=request.app.state.hashing)
-    await run_in_threadpool(sessions.count_login_attempt, product, form.username, address, user is not None)
     if user is None:
         raise Unauthorized("用户名或密码错误 / wrong username or password")
     token, _claims = issue_token(user.username, user.session_epoch, product.secret_key, product.clock.now())

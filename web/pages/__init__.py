@@ -1,0 +1,10 @@
+"""The web workspace: server-rendered Chinese pages for agency staff, over the same service functions
+and read side as the API (``web/routers``). Handlers parse, call, and render ``web/templates``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.pages import auth, inbox
+
+ROUTERS: tuple[APIRouter, ...] = (auth.router, inbox.router)

@@ -1,0 +1,85 @@
+"""Rendering the pages: one Jinja2 environment (autoescaped), the frame's context, error pages.
+
+Templates live in ``web/templates/``; they only loop and branch, everything they show is prepared
+here or by the page handlers (dates already in words, roles in Chinese, names masked).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from engine.clock import SHANGHAI
+from web.pages.sessions import SESSION_COOKIE, SignedIn, end_session_cookie
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+PRODUCT_NAME = "消费投诉多部门协同办理平台"
+ROLE_NAMES = {"liaison": "联络员", "supervisor": "负责人", "enforcement": "执法人员", "admin": "管理员"}
+
+
+def chinese_date(value: datetime | date | None) -> str:
+    """``2026年11月27日`` (the day in China's time zone); empty for no date."""
+    if value is None:
+        return ""
+    day = value.astimezone(SHANGHAI).date() if isinstance(value, datetime) else value
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# StrictUndefined: a name the handler forgot fails the test that renders the page, not silently blank
+_environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                           trim_blocks=True, lstrip_blocks=True)
+_environment.filters["chinese_date"] = chinese_date
+templates = Jinja2Templates(env=_environment)
+
+
+def frame(me: SignedIn | None) -> dict[str, Any]:
+    """What the frame (header, navigation, logout form) of every staff page shows."""
+    if me is None:
+        return {"me": None, "csrf_token": ""}
+    user = me.principal.user
+    return {"me": {"display_name": user.display_name, "agency_name": user.agency_name or "",
+                   "roles": "、".join(ROLE_NAMES.get(role, role) for role in user.roles)},
+            "csrf_token": me.session.csrf}
+
+
+def page(request: Request, template: str, me: SignedIn | None, status: int = 200, **context: Any) -> HTMLResponse:
+    values = {"product_name": PRODUCT_NAME, "nav": None, **frame(me), **context}
+    return templates.TemplateResponse(request, template, values, status_code=status)
+
+
+def error_page(request: Request, me: SignedIn | None, status: int, title: str, message: str,
+               back: str, back_label: str = "返回") -> HTMLResponse:
+    return page(request, "error.html", me, status, title=title, message=message, back=back, back_label=back_label)
+
+
+def stale_form(request: Request, me: SignedIn | None, back: str) -> HTMLResponse:
+    """403 for a POST whose CSRF token is missing or wrong: a form from another site, or one kept open
+    past its session."""
+    return error_page(request, me, 403, "请求已失效",
+                      "页面已过期，或无法确认该请求来自本系统的页面，操作未执行。请返回后重新操作。", back)
+
+
+def to_login(request: Request) -> Response:
+    """303 to the sign-in page, which comes back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse("/login?next=" + quote(here, safe="/"), status_code=303)
+    if SESSION_COOKIE in request.cookies:  # expired, ended or forged: forget it
+        end_session_cookie(response, request)
+    return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """A path on this site to return to after signing in, or ``None``: never another origin
+    (``//host``, ``/\\host``, ``https:…``) nor a value with control characters."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or len(target) > 2000:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return None
+    return target
