@@ -7,24 +7,19 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bench._server import ROOT, free_port, servers
+from bench._server import ROOT, servers
 from complaintflow.settings import Settings
 from engine.db.session import make_engine
 from tests.api.conftest import PASSWORD, Api
+from tests.live_server import serving
 from tests.workflows.scenario import Scenario, complaint_body
 from web import docs
 from web.access_log import DropQueryStrings
@@ -34,26 +29,6 @@ from web.errors import is_outage
 WORKFLOW = ROOT / "workflows" / "complaint_handling.bpmn"
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer"}
 METRICS_TOKEN = "metrics-token-0123456789abcdef0123"
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The application under a real uvicorn server (in a thread) that leaves logging to the test's handlers."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    else:
-        raise RuntimeError("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def assert_security_headers(response: httpx.Response, *, no_store: bool = True) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from collections.abc import Generator, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -23,12 +21,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, ViewportSize, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from bench._server import free_port
 from complaintflow.settings import Settings
+from tests.live_server import serving
 from tests.workflows.scenario import Scenario
 from web.app import create_app
 
@@ -117,24 +114,8 @@ def database_url(sqlite_template: Path, tmp_path: Path) -> str:
 def server(s: Scenario) -> Iterator[str]:
     """The application over the scenario's product under a real uvicorn server; its base URL."""
     app = create_app(Settings(database_url=s.database_url), product=s.product)
-    port = free_port()
-    # no logging config of its own (the test run's handlers stay) and no access log (noise in a failure)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
-    thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn stopped while starting")
-        time.sleep(0.01)
-    else:
-        raise RuntimeError("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with serving(app, access_log=False) as url:  # no access log: noise in a failure
+        yield url
 
 
 @pytest.fixture(scope="session")
