@@ -3,6 +3,7 @@ the product's own lane policy (the rule the engine's task rights are tested agai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,6 +63,18 @@ class RecordingHooks:
 
     def agency_kind(self, session: Any, agency_code: str | None) -> str | None:
         return "market_regulator" if agency_code and agency_code.endswith("-amr") else None
+
+
+@dataclass
+class AfterLoadHooks(RecordingHooks):
+    """Calls ``after_load`` once a transition has read its task and instance, before it runs: a test
+    holds it there (a barrier, an event) to let another transaction interleave."""
+
+    after_load: Callable[[], object] = lambda: None
+
+    def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> RecordingServices:
+        self.after_load()
+        return super().script_services(ctx, instance)
 
 
 @dataclass

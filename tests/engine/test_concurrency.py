@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +13,7 @@ from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
 from engine.deadlines.service import DeadlineService
 from engine.errors import Conflict
 from engine.runner import Runner
-from tests.engine.conftest import LIAISON, EngineEnv, RecordingHooks, make_runner
+from tests.engine.conftest import LIAISON, AfterLoadHooks, EngineEnv, RecordingHooks, make_runner
 from tests.engine.test_runner import TWO_STEPS, open_tasks, start
 
 
@@ -55,16 +54,6 @@ def test_two_threads_completing_one_task_one_wins(env: EngineEnv) -> None:
         assert [t.task_name for t in open_tasks(env, instance_id)] == ["close"]
 
 
-class _PauseAfterLoad(RecordingHooks):
-    """Holds each transition after it has read the instance, so both read the same version."""
-
-    barrier: threading.Barrier
-
-    def script_services(self, ctx: Any, instance: Any) -> Any:
-        self.barrier.wait(10)
-        return super().script_services(ctx, instance)
-
-
 def test_two_postgresql_connections_read_the_same_version_and_one_update_loses(
         pg_session_factory: sessionmaker[Session]) -> None:
     clock = FixedClock(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
@@ -73,8 +62,8 @@ def test_two_postgresql_connections_read_the_same_version_and_one_update_loses(
     env.deploy(TWO_STEPS)
     instance_id = start(env, "two_steps")
     [review] = open_tasks(env, instance_id)
-    pause = _PauseAfterLoad(clock, DeadlineService())
-    pause.barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2)  # each transition waits after its read, so both read the same version
+    pause = AfterLoadHooks(clock, DeadlineService(), after_load=lambda: barrier.wait(10))
     runners = [make_runner(clock, pause) for _ in range(2)]
     outcomes = race(env, review.id, runners)
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"]

@@ -18,7 +18,7 @@ from engine.deadlines.service import DeadlineService
 from engine.deadlines.suspension import resume, suspend
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidWorkflow
 from engine.runner import Actor
-from tests.engine.conftest import LIAISON, SUPERVISOR, EngineEnv, RecordingHooks, make_runner
+from tests.engine.conftest import LIAISON, SUPERVISOR, AfterLoadHooks, EngineEnv, RecordingHooks, make_runner
 from tests.engine.test_runner import TWO_STEPS, complete, open_tasks, start
 
 COLLEAGUE = Actor("th-amr.liaison2", "th-amr", frozenset({"liaison"}))
@@ -158,26 +158,19 @@ def test_the_validator_refuses_a_form_keyword_it_would_not_enforce(env: EngineEn
     assert [(i.element_id, message in i.message) for i in error.value.issues] == [("pass_on", True)]
 
 
-class _HoldAfterLoad(RecordingHooks):
-    """Holds a completion after it has read the task and the instance, until the test lets it go."""
-
-    loaded: threading.Event
-    go_on: threading.Event
-
-    def script_services(self, ctx: Any, instance: Any) -> Any:
-        self.loaded.set()
-        self.go_on.wait(10)
-        return super().script_services(ctx, instance)
-
-
 def test_a_completion_that_read_the_task_before_it_was_suspended_is_refused(
         pg_session_factory: sessionmaker[Session]) -> None:
     clock = FixedClock(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
     plain = RecordingHooks(clock, DeadlineService())
     env = EngineEnv(pg_session_factory, clock, plain, make_runner(clock, plain))
     review = review_task(env)
-    holding = _HoldAfterLoad(clock, DeadlineService())
-    holding.loaded, holding.go_on = threading.Event(), threading.Event()
+    loaded, go_on = threading.Event(), threading.Event()
+
+    def hold() -> None:  # the completion has read the task and the instance; wait until the suspend commits
+        loaded.set()
+        go_on.wait(10)
+
+    holding = AfterLoadHooks(clock, DeadlineService(), after_load=hold)
     completing = make_runner(clock, holding)
     outcome: list[BaseException | None] = []
 
@@ -192,9 +185,9 @@ def test_a_completion_that_read_the_task_before_it_was_suspended_is_refused(
 
     thread = threading.Thread(target=complete_in_thread)
     thread.start()
-    assert holding.loaded.wait(10)
+    assert loaded.wait(10)
     act(env, "suspend", review.id, LIAISON)  # commits while the completion holds its read
-    holding.go_on.set()
+    go_on.set()
     thread.join(30)
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
     with env.uow() as uow:
