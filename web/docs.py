@@ -35,7 +35,9 @@ ASSETS = {  # the only files of the package that are served
 # every file served under /static/: named here one by one (never a directory listing or a path from the
 # request), so nothing else of node_modules/ or the source tree can be fetched
 VENDOR_ASSETS = {"htmx": (HTMX, {"htmx.min.js": JS})}  # /static/vendor/<package>/<file>, besides Swagger UI's
-APP_ASSETS = {"docs.js": JS, "app.css": CSS}  # web/static/<file>, served at /static/app/<file>
+# web/static/<file>, served at /static/app/<file>: the frame's stylesheet, and each page's own script and style
+APP_ASSETS = {"docs.js": JS, "app.css": CSS, "task.css": CSS, "task-form.js": JS, "complaint.css": CSS,
+              "diagram.js": JS, "public.css": CSS, "supervision.css": CSS}
 
 # the pages' policy, plus what Swagger UI needs: inline styles (it sets some on elements it builds) and
 # data: images (its icons are data URIs in its stylesheet). Scripts still come from this origin only.

@@ -1,10 +1,11 @@
-"""The web workspace: server-rendered Chinese pages for agency staff, over the same service functions
-and read side as the API (``web/routers``). Handlers parse, call, and render ``web/templates``."""
+"""The web workspace: server-rendered Chinese pages for agency staff and the public, over the same service
+functions and read side as the API (``web/routers``). Handlers parse, call, and render ``web/templates``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.pages import auth, inbox
+from web.pages import auth, complaints, inbox, notifications, public, supervision, task
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, inbox.router)
+ROUTERS: tuple[APIRouter, ...] = (auth.router, inbox.router, task.router, complaints.router, supervision.router,
+                                  notifications.router, public.router)

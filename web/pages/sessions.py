@@ -24,6 +24,7 @@ import jwt
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from notifications.in_app import unread_count
 from web.deps import Principal, ProductDep, SessionDep, principal_for
 from web.errors import Unauthorized
 from web.security import ALGORITHM, TOKEN_MINUTES, TokenClaims
@@ -51,6 +52,7 @@ class SignedIn:
 
     principal: Principal
     session: PageSession
+    unread: int  # the user's unread in-app notices, counted in the frame of every page
 
 
 def issue_session(user_id: int, username: str, epoch: int, secret: str, now: datetime) -> tuple[str, PageSession]:
@@ -130,7 +132,7 @@ def signed_in(request: Request, product: ProductDep, session: SessionDep) -> Sig
         return None
     if principal.user.id != page_session.user_id:
         return None
-    return SignedIn(principal, page_session)
+    return SignedIn(principal, page_session, unread_count(session, principal.user.id))
 
 
 SignedInDep = Annotated[SignedIn | None, Depends(signed_in)]
