@@ -32,6 +32,12 @@ def chinese_date(value: datetime | date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def chinese(message: str) -> str:
+    """The Chinese part of a bilingual message (``中文 / English``, as the API's domain errors are written):
+    a page shows people the Chinese alone."""
+    return message.split(" / ", 1)[0]
+
+
 # StrictUndefined: a name the handler forgot fails the test that renders the page, not silently blank
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                            trim_blocks=True, lstrip_blocks=True)
