@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.pages import auth, complaints, inbox, notifications, public, supervision, task
+from web.pages import auth, complaints, inbox, intake, notifications, public, supervision, task
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, inbox.router, task.router, complaints.router, supervision.router,
-                                  notifications.router, public.router)
+# /complaints/new (intake) before /complaints/{id}
+ROUTERS: tuple[APIRouter, ...] = (auth.router, inbox.router, task.router, intake.router, complaints.router,
+                                  supervision.router, notifications.router, public.router)
