@@ -28,7 +28,7 @@ def notify_complainant(session: Session, config: OutboxConfig, *, complaint_id: 
     written (0 when this key was queued before); ``LookupError`` for an unknown complaint."""
     complaint = get_complaint(session, complaint_id)
     if complaint is None:
-        raise LookupError(f"complaint {complaint_id} not found")
+        raise LookupError(f"未找到投诉件 {complaint_id} / complaint {complaint_id} not found")
     values = {**with_agency_names(session, context), "complainant_name": complaint.complainant_name,
               "tracking_no": complaint.tracking_no}
     to = outbox.Complainant(complaint.id, complaint.complainant_email, complaint.complainant_phone)

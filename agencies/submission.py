@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from agencies.complaints import register_complaint
+from agencies.input_messages import COMPLAINT_LABELS, chinese_message, label_of
 from agencies.intake import ComplaintIn, parse_complaint
 from agencies.repository import competent_regulator, get_agency_by_code
 from agencies.tables import Agency, Complaint
@@ -31,7 +32,12 @@ class Submitted:
 
 
 def field_errors(error: ValidationError) -> InvalidInput:
-    return InvalidInput([FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()])
+    """Every error of the complaint body, named by its path and told in Chinese (``中文 / English``)."""
+    errors = []
+    for e in error.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "body"
+        errors.append(FieldError(field, chinese_message(e, label_of(field, COMPLAINT_LABELS))))
+    return InvalidInput(errors)
 
 
 def validate_submission(payload: Mapping[str, Any], now: datetime, *, public: bool = False) -> ComplaintIn:

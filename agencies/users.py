@@ -36,10 +36,11 @@ def create_user(
     requested = [str(role) for role in roles]
     unknown = [role for role in requested if role not in _ROLE_VALUES]
     if unknown or not requested:
-        raise InvalidUser(username, f"roles must be some of {sorted(_ROLE_VALUES)}, got {requested!r}")
+        raise InvalidUser(username, f"角色须为 {'、'.join(sorted(_ROLE_VALUES))} 中的一个或多个 / roles must be some "
+                                     f"of {sorted(_ROLE_VALUES)}, got {requested!r}")
     role_list = list(dict.fromkeys(requested))
     if agency is None and Role.ADMIN not in role_list:
-        raise InvalidUser(username, "only an administrator may have no agency")
+        raise InvalidUser(username, "无机构的账号只能是管理员 / only an administrator may have no agency")
     user = User(
         username=username,
         display_name=display_name,

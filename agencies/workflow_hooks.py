@@ -54,7 +54,8 @@ class ProductScriptServices:
     def notify_complainant(self, template: str, context: Mapping[str, Any]) -> None:
         complaint_id = _complaint_id(context, self.instance)
         if complaint_id is None:
-            raise ScriptError("notify_complainant() needs a complaint_id in the task data")
+            raise ScriptError("notify_complainant() 需要任务数据中有 complaint_id / notify_complainant() needs a "
+                              "complaint_id in the task data")
         self._notices += 1
         key = f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
         notify_complainant(
@@ -85,7 +86,7 @@ class ProductScriptServices:
             .values(status=CaseStatus.DECIDED.value, decision=str(decision), decided_at=self.ctx.now)
         )
         if rows_affected(result) == 0:
-            raise ScriptError("close_case(): this instance has filed no case")
+            raise ScriptError("close_case()：本流程实例尚未立案 / close_case(): this instance has filed no case")
 
     def _case_agency(self, data: Mapping[str, Any]) -> Agency:
         for key in CASE_AGENCY_KEYS:
@@ -94,7 +95,8 @@ class ProductScriptServices:
                 agency = get_agency_by_code(self.ctx.session, code)
                 if agency is not None:
                     return agency
-        raise ScriptError(f"file_case(): none of {CASE_AGENCY_KEYS} names a known agency")
+        raise ScriptError(f"file_case()：{CASE_AGENCY_KEYS} 均未指明已知的单位 / file_case(): none of "
+                          f"{CASE_AGENCY_KEYS} names a known agency")
 
 
 class ProductHooks:

@@ -46,5 +46,5 @@ class FixedClock:
 def ensure_aware(value: datetime) -> datetime:
     """Refuse naive datetimes loudly: a naive value is a bug, not a local time."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: a timezone is required")
+        raise ValueError(f"时间须带时区（如 +08:00）/ naive datetime {value!r}: a timezone is required")
     return value

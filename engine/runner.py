@@ -135,10 +135,10 @@ class Runner:
         self.tasks.check_may_complete(row, actor)
         loaded = self._restore(session, _instance_of(row))
         if expected_version is not None and loaded.record.version != expected_version:
-            raise Conflict("the instance changed since you read it")
+            raise Conflict("流程实例已被他人修改，请刷新后重试 / the instance changed since you read it")
         task = loaded.before.ready.get(task_id)
         if task is None:
-            raise Conflict("the task is no longer ready")
+            raise Conflict("任务已不能办理，请刷新后查看 / the task is no longer ready")
         definition = loaded.bundle.task(row.process_id, row.task_name)
         clean = validate_form(definition, data, own_agency=row.agency_code)
         ctx.submitted, ctx.task_agency = clean, row.agency_code
@@ -226,7 +226,7 @@ class Runner:
     def _load(self, session: Session, instance_id: int) -> _Loaded:
         row = session.connection().execute(sql.INSTANCE_BY_ID, {"instance_id": instance_id}).one_or_none()
         if row is None:
-            raise NotFound("process instance not found")
+            raise NotFound("未找到流程实例 / process instance not found")
         return self._restore(session, InstanceRecord(*row))
 
     def _restore(self, session: Session, record: InstanceRecord) -> _Loaded:
@@ -264,14 +264,15 @@ class Runner:
             new_waits = spiff.waiting_messages(loaded.workflow) - loaded.before.messages
             if not messages.take_parked(ctx.session, loaded.workflow, new_waits) and not outgoing:
                 return
-        raise ScriptError("messages keep bouncing between instances: stopped after "
-                          f"{messages.MAX_MESSAGE_HOPS} rounds")
+        hops_limit = messages.MAX_MESSAGE_HOPS
+        raise ScriptError(f"流程消息在实例之间往复不止，已在 {hops_limit} 轮后停止 / messages keep bouncing between "
+                          f"instances: stopped after {hops_limit} rounds")
 
     def _route(self, ctx: TransitionContext, message: spiff.OutgoingMessage, source: int | None, hops: int) -> str:
         """Deliver to a waiting instance, else start the specs whose start event catches the message,
         else park it; answers where it went."""
         if hops > messages.MAX_MESSAGE_HOPS:
-            raise ScriptError("message routing does not terminate")
+            raise ScriptError("流程消息的传递无法结束 / message routing does not terminate")
         target = messages.subscriber(ctx.session, message, source)
         if target is not None:
             loaded = self._load(ctx.session, target)
@@ -302,7 +303,8 @@ class Runner:
             "b_new_version": record.version + 1, "b_status": status, "b_updated_at": ctx.now,
             "b_spec_version_id": record.spec_version_id})
         if result.rowcount != 1:
-            raise Conflict("the instance was changed by someone else; reload and try again")
+            raise Conflict("流程实例已被他人修改，请刷新后重试 / the instance was changed by someone else; reload and "
+                           "try again")
         record.version += 1
         record.status = status
 
@@ -321,4 +323,4 @@ def _run_engine(action: Callable[[BpmnWorkflow], Any], workflow: BpmnWorkflow) -
             getattr(getattr(exc, "task", None), "task_spec", None), "name", "?")
         if isinstance(cause, ScriptError):
             raise type(cause)(f"{element}: {cause}") from None
-        raise ScriptError(f"workflow error at {element}: {cause}") from None
+        raise ScriptError(f"流程在 {element} 处出错 / workflow error at {element}: {cause}") from None

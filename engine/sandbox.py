@@ -603,7 +603,7 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
     if op not in _INPLACE:
-        raise ScriptError(f"operator {op} is not allowed in scripts")
+        raise ScriptError(f"脚本中不允许使用运算符 {op} / operator {op} is not allowed in scripts")
     return _INPLACE[op](x, y)
 
 
@@ -1191,6 +1191,11 @@ class _StaticLimits:
         raise ScriptLimitExceeded(message)
 
 
+def _refused(node: ast.AST, chinese: str, english: str) -> ScriptError:
+    line = getattr(node, "lineno", "?")
+    return ScriptError(f"第 {line} 行：{chinese} / Line {line}: {english}")
+
+
 def _check_tree(source: str, mode: str) -> None:
     try:
         tree = ast.parse(source, mode=mode)
@@ -1198,17 +1203,17 @@ def _check_tree(source: str, mode: str) -> None:
         return  # RestrictedPython reports syntax errors with line numbers
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            raise ScriptError(f"Line {node.lineno}: import is not allowed in scripts")
+            raise _refused(node, "脚本中不允许 import", "import is not allowed in scripts")
         if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
-            raise ScriptError(f"Line {node.lineno}: {node.id!r} is not available in scripts")
+            raise _refused(node, f"脚本中不能使用 {node.id}", f"{node.id!r} is not available in scripts")
         if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
-            raise ScriptError(f"Line {node.lineno}: .{node.attr} is not allowed in scripts")
+            raise _refused(node, f"脚本中不允许访问 .{node.attr}", f".{node.attr} is not allowed in scripts")
         # Both would run script code after the time limit stopped it, and a bare except would catch the stop.
         if isinstance(node, ast.ExceptHandler) and node.type is None:
-            raise ScriptError(f"Line {node.lineno}: a bare 'except:' is not allowed in scripts; name the "
-                              "exceptions, e.g. 'except Exception:'")
+            raise _refused(node, "脚本中的 except 须写明异常类型，如 except Exception:",
+                           "a bare 'except:' is not allowed in scripts; name the exceptions, e.g. 'except Exception:'")
         if isinstance(node, ast.Try) and node.finalbody:
-            raise ScriptError(f"Line {node.lineno}: 'finally' is not allowed in scripts")
+            raise _refused(node, "脚本中不允许 finally", "'finally' is not allowed in scripts")
     _StaticLimits().evaluate(tree)
 
 
@@ -1220,8 +1225,8 @@ def _compile(source: str, mode: str) -> CodeType:
     except RecursionError:  # the compilers walk the syntax tree recursively
         raise ScriptError("表达式嵌套过深 / the code is nested too deeply") from None
     if result.errors or result.code is None:
-        what = "expression" if mode == "eval" else "script"
-        raise ScriptError("; ".join(result.errors) or f"could not compile {what}")
+        what, what_zh = ("expression", "表达式") if mode == "eval" else ("script", "脚本")
+        raise ScriptError("; ".join(result.errors) or f"无法编译{what_zh} / could not compile {what}")
     return result.code
 
 
@@ -1268,7 +1273,7 @@ def reset_services(token: Any) -> None:
 def _services() -> ScriptServices:
     services = _current_services.get()
     if services is None:
-        raise ScriptError("product helpers are only available while a transition runs")
+        raise ScriptError("产品函数只能在流程流转时使用 / product helpers are only available while a transition runs")
     return services
 
 
@@ -1320,7 +1325,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         clashes = set(HELPER_NAMES) & set(context)
         if clashes:
-            raise ScriptError(f"task data uses reserved helper names: {sorted(clashes)}")
+            raise ScriptError(f"任务数据使用了保留的函数名 {sorted(clashes)} / task data uses reserved helper names: "
+                              f"{sorted(clashes)}")
         code = compile_script(script)
         namespace = self._namespace(context, external_context)
         _run_limited(code, namespace, self.time_limit)
@@ -1335,7 +1341,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def call_service(self, context: Any, **kwargs: Any) -> Any:
-        raise ScriptError("service tasks are not supported")
+        raise ScriptError("不支持服务任务 / service tasks are not supported")
 
 
 def make_script_engine(time_limit: float = DEFAULT_TIME_LIMIT) -> PythonScriptEngine:

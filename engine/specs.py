@@ -58,7 +58,7 @@ def deploy(session: Session, key: str, version_number: int, *, actor: str | None
     version = session.scalar(
         select(SpecVersion).where(SpecVersion.key == key, SpecVersion.version == version_number))
     if version is None:
-        raise NotFound(f"workflow {key} version {version_number} not found")
+        raise NotFound(f"未找到流程 {key} 第 {version_number} 版 / workflow {key} version {version_number} not found")
     deployment = session.get(SpecDeployment, key)
     if deployment is None:
         session.add(SpecDeployment(key=key, spec_version_id=version.id, deployed_at=now, deployed_by=actor))
@@ -75,7 +75,7 @@ def deployed_version(session: Session, key: str) -> SpecVersion:
         select(SpecVersion).join(SpecDeployment, SpecDeployment.spec_version_id == SpecVersion.id)
         .where(SpecDeployment.key == key))
     if version is None:
-        raise NotFound(f"no deployed version of workflow {key!r}")
+        raise NotFound(f"流程 {key} 没有已发布的版本 / no deployed version of workflow {key!r}")
     return version
 
 
@@ -102,7 +102,7 @@ class SpecCache:
             return bundle
         row = session.get(SpecVersion, version_id)
         if row is None:
-            raise NotFound(f"spec version {version_id} not found")
+            raise NotFound(f"未找到流程版本 {version_id} / spec version {version_id} not found")
         return self.put(row)
 
     def put(self, row: SpecVersion) -> SpecBundle:

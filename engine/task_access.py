@@ -48,13 +48,13 @@ class TaskAccess:
         if missing and actor.agency_code is not None and session.scalar(
                 select(AuditEvent.id).where(AuditEvent.task_id == task_id, AuditEvent.action == "task.completed",
                                             AuditEvent.agency_code == actor.agency_code).limit(1)):
-            raise Conflict("the task has already been completed")
-        raise NotFound("task not found")
+            raise Conflict("任务已办结 / the task has already been completed")
+        raise NotFound("未找到任务 / task not found")
 
     def require_lane(self, task: Any, actor: Actor) -> None:
         """``task`` is an ``OpenTask`` or a row of ``open_tasks``: the actor must work its lane."""
         if not self.lanes.may_work(actor, task.lane):
-            raise Forbidden(f"this task needs the role {task.lane!r}")
+            raise Forbidden(f"您的角色不能办理此任务（需要 {task.lane} 角色）/ this task needs the role {task.lane!r}")
 
     def holds_or_may_act_for(self, task: Any, actor: Actor) -> bool:
         """The task is unclaimed or the actor's, or the actor may act on a colleague's task."""

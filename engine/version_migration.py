@@ -39,9 +39,10 @@ def _target(session: Session, instance: ProcessInstance, target_version_id: int)
     current = session.get(SpecVersion, instance.spec_version_id)
     target = session.get(SpecVersion, target_version_id)
     if target is None or current is None:
-        raise NotFound("spec version not found")
+        raise NotFound("未找到流程版本 / spec version not found")
     if target.key != current.key:
-        raise Conflict(f"instance {instance.id} runs {current.key!r}, not {target.key!r}")
+        raise Conflict(f"流程实例 {instance.id} 运行的是流程 {current.key}，不是 {target.key} / "
+                       f"instance {instance.id} runs {current.key!r}, not {target.key!r}")
     return target
 
 
@@ -55,7 +56,7 @@ def _diffs(workflow: BpmnWorkflow, bundle: SpecBundle) -> tuple[Any, dict[str, A
 def plan(session: Session, runner: Runner, instance_id: int, target_version_id: int) -> MigrationPlan:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound("process instance not found")
+        raise NotFound("未找到流程实例 / process instance not found")
     target = _target(session, instance, target_version_id)
     current = session.get(SpecVersion, instance.spec_version_id)
     assert current is not None

@@ -9,10 +9,11 @@ import time
 import uuid
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from complaintflow.metrics import LATENCY, REQUESTS
-from web.errors import internal_error
+from web.errors import internal_error, is_page_path, page_error
 
 JSON_LIMIT = 1 * 1024 * 1024
 UPLOAD_LIMIT = 6 * 1024 * 1024  # BPMN uploads (the parser itself refuses more than 5 MB)
@@ -57,7 +58,8 @@ def with_security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list
 
 class RequestContext:
     """Gives every request an id (``X-Request-ID``) and the security headers, refuses oversized bodies with
-    413, counts and times it, and answers an unexpected exception with a 500 carrying the id.
+    413, counts and times it, and answers an unexpected exception with a 500 carrying the id (JSON, or a
+    Chinese HTML page on a page path).
 
     The 500 is made here rather than by an ``Exception`` handler: Starlette runs such a handler in its
     outermost middleware and re-raises, so uvicorn logged the traceback a second time. Here it is logged
@@ -102,22 +104,36 @@ class RequestContext:
             if length is not None and length.isdigit() and int(length) > limit:
                 raise _TooLarge
             if b"%00" in scope.get("query_string", b"") or "\x00" in path:
-                await _send_json(send_with_id, 422, {"detail": [{"field": "query", "message":
-                                                                 "不允许 NUL 字符 / NUL characters are not allowed"}]})
+                nul = "不允许 NUL 字符 / NUL characters are not allowed"
+                await _send_error(scope, send_with_id, 422, {"detail": [{"field": "query", "message": nul}]})
                 return
             await self.app(scope, limited_receive, send_with_id)
         except _TooLarge:
-            await _send_json(send_with_id, 413, {"detail": [{"field": "body", "message":
-                                                             f"请求体过大 / body larger than {limit} bytes"}]})
+            await _send_error(scope, send_with_id, 413, {"detail": [{"field": "body", "message":
+                                                                     f"请求体过大 / body larger than {limit} bytes"}]})
         except Exception as exc:
             body = internal_error(request_id, scope["method"], path, exc)
             if not response_started:  # else the client sees the connection end short of the body
-                await _send_json(send_with_id, 500, body)
+                await _send_error(scope, send_with_id, 500, body)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             REQUESTS.labels(scope["method"], template, str(status["code"])).inc()
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
+
+
+async def _send_error(scope: Scope, send: Send, status: int, body: dict[str, Any]) -> None:
+    """The error as JSON, or on a page path as the Chinese HTML page (without the user's frame: nothing
+    here reads the database)."""
+    if not is_page_path(scope["path"]):
+        await _send_json(send, status, body)
+        return
+    response = page_error(Request(scope), status, body["detail"])
+
+    async def nothing_to_receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    await response(scope, nothing_to_receive, send)
 
 
 async def _send_json(send: Send, status: int, body: Any) -> None:

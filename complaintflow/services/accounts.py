@@ -56,7 +56,7 @@ def add_agency(product: Product, new: NewAgency, actor: Actor) -> Agency:
         raise InvalidInput([FieldError("region_code", "未知的行政区划代码 / unknown GB/T 2260 region code")])
     with product.uow() as uow:
         if get_agency_by_code(uow.session, new.code) is not None:
-            raise Conflict(f"agency {new.code} exists")
+            raise Conflict(f"单位代码 {new.code} 已存在 / agency {new.code} exists")
         parent = _agency(uow.session, new.parent, "parent")
         agency = Agency(code=new.code, name=new.name, short_name=new.short_name, kind=new.kind,
                         region_code=new.region_code, parent_id=parent.id if parent else None, active=True)
@@ -73,7 +73,7 @@ def change_agency(product: Product, code: str, sent: Mapping[str, Any], actor: A
     with product.uow() as uow:
         agency = get_agency_by_code(uow.session, code)
         if agency is None:
-            raise NotFound("agency not found")
+            raise NotFound("未找到单位 / agency not found")
         before = {"name": agency.name, "short_name": agency.short_name, "parent_id": agency.parent_id,
                   "active": agency.active}
         changes = _settable(sent, nullable={"parent"})
@@ -95,14 +95,14 @@ def add_user(product: Product, new: NewUser, actor: Actor) -> Account:
     """A new active account; its password must meet the policy (422 on ``password`` otherwise)."""
     with product.uow() as uow:
         if get_user(uow.session, new.username) is not None:
-            raise Conflict(f"user {new.username} exists")
+            raise Conflict(f"用户名 {new.username} 已存在 / user {new.username} exists")
         agency = _agency(uow.session, new.agency, "agency")
         try:
             user = create_user(uow.session, username=new.username, display_name=new.display_name,
                                password=new.password, agency=agency, roles=new.roles, now=product.clock.now(),
                                email=new.email)
         except InvalidUser as exc:
-            raise InvalidInput([FieldError("roles", str(exc))]) from None
+            raise InvalidInput([FieldError("roles", exc.reason)]) from None
         after = {k: v for k, v in asdict(new).items() if k != "password"}
         _audit(uow.session, product, actor, "user.created", {"after": after})
         uow.commit()
@@ -116,7 +116,7 @@ def change_user(product: Product, username: str, sent: Mapping[str, Any], actor:
     with product.uow() as uow:
         user = get_user(uow.session, username)
         if user is None:
-            raise NotFound("user not found")
+            raise NotFound("未找到用户 / user not found")
         roles = sent.get("roles")
         if roles is not None and user.agency_id is None and "admin" not in roles:
             raise InvalidInput([FieldError("roles", "无机构的账号只能是管理员 / a user without agency must be admin")])

@@ -96,7 +96,7 @@ def migrate_instances(product: Product, key: str, from_version: int, to_version:
             select(SpecVersion.version, SpecVersion.id).where(
                 SpecVersion.key == key, SpecVersion.version.in_([from_version, to_version])))}
         if from_version not in versions or to_version not in versions:
-            raise NotFound("workflow version not found")
+            raise NotFound("未找到流程版本 / workflow version not found")
         query = select(ProcessInstance.id).where(ProcessInstance.spec_version_id == versions[from_version],
                                                  ProcessInstance.status == "running")
         if instance_ids:

@@ -68,11 +68,13 @@ class YearCalendar:
                 if isinstance(day, datetime) or not isinstance(day, date):
                     raise TypeError(f"{label} {day!r} of the {self.year} calendar must be a date")
                 if day.year != self.year:
-                    raise ValueError(f"{label} {day.isoformat()} is not in year {self.year}")
+                    raise ValueError(f"{day.isoformat()} 不在 {self.year} 年内 / "
+                                     f"{label} {day.isoformat()} is not in year {self.year}")
         both = self.holidays & self.workdays
         if both:
             listed = ", ".join(sorted(day.isoformat() for day in both))
-            raise ValueError(f"{self.year}: days listed both as holiday and as working day: {listed}")
+            raise ValueError(f"{listed} 不能既是节假日又是调休工作日 / {self.year}: days listed both as holiday and as "
+                             f"working day: {listed}")
 
 
 # --- what the law itself fixes ---------------------------------------------------------------
@@ -111,6 +113,7 @@ def statutory_holidays(year: int) -> dict[date, str]:
     """
     if not _PROVISIONAL_FIRST_YEAR <= year <= _PROVISIONAL_LAST_YEAR:
         raise ValueError(
+            f"无法推算 {year} 年的节假日，请录入该年的节假日安排 / "
             f"no lunar calendar for {year}: provisional holidays can be computed for "
             f"{_PROVISIONAL_FIRST_YEAR}–{_PROVISIONAL_LAST_YEAR} only; add an override for {year}"
         )

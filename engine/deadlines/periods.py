@@ -43,9 +43,10 @@ class Period:
 
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
-            raise ValueError(f"period amount must be a positive whole number, got {self.amount!r}")
+            raise ValueError(f"期限天数须为正整数 / period amount must be a positive whole number, got {self.amount!r}")
         if self.unit not in _UNITS:
-            raise ValueError(f"period unit must be 'wd' (working days) or 'cd' (calendar days), got {self.unit!r}")
+            raise ValueError("期限单位须为 wd（工作日）或 cd（自然日）/ "
+                             f"period unit must be 'wd' (working days) or 'cd' (calendar days), got {self.unit!r}")
 
     @classmethod
     def parse(cls, text: str) -> Period:
@@ -53,6 +54,7 @@ class Period:
         match = _PERIOD_TEXT.fullmatch(text.strip().lower()) if isinstance(text, str) else None
         if match is None or int(match.group(1)) < 1:
             raise ValueError(
+                "期限格式不正确，须为正整数加 wd（工作日）或 cd（自然日），如 7wd、60cd / "
                 f"bad period {text!r}: expected a positive whole number followed by 'wd' (working days) "
                 "or 'cd' (calendar days), e.g. '7wd' or '60cd'"
             )

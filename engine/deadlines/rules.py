@@ -57,7 +57,8 @@ class RuleVersion:
                 raise TypeError(f"rule {self.name}: {label} must be a date or None, got {bound!r}")
         start, end = self.valid_from, self.valid_until
         if start is not None and end is not None and start >= end:
-            raise ValueError(f"rule {self.name}: valid_from {start} must be before valid_until {end}")
+            raise ValueError(f"期限规则 {self.name} 的生效日期须早于失效日期 / "
+                             f"rule {self.name}: valid_from {start} must be before valid_until {end}")
 
     def covers(self, day: date) -> bool:
         """Whether a complaint received on ``day`` falls under this version."""
@@ -84,6 +85,8 @@ class DeadlinePolicy:
             for earlier, later in pairwise(versions):
                 if earlier.valid_until is None or later.valid_from is None or earlier.valid_until > later.valid_from:
                     raise ValueError(
+                        f"期限规则 {name} 的版本 {earlier.describe_validity()} 与 "
+                        f"{later.describe_validity()} 有效期重叠 / "
                         f"rule {name}: versions {earlier.describe_validity()} and {later.describe_validity()} overlap"
                     )
         self._rules: dict[str, tuple[RuleVersion, ...]] = {name: tuple(versions) for name, versions in by_name.items()}
@@ -98,7 +101,8 @@ class DeadlinePolicy:
             return self._rules[name]
         except KeyError:
             raise UnknownRule(
-                f"unknown deadline rule {name!r}; known rules: {', '.join(self.names()) or '(none)'}"
+                f"未知的期限规则 {name} / unknown deadline rule {name!r}; known rules: "
+                f"{', '.join(self.names()) or '(none)'}"
             ) from None
 
     def rule_for(self, name: str, received_at: datetime) -> RuleVersion:
@@ -110,6 +114,7 @@ class DeadlinePolicy:
                 return version
         covered = ", ".join(version.describe_validity() for version in versions)
         raise UnknownRule(
+            f"期限规则 {name} 没有适用于 {received_day.isoformat()} 受理的投诉的版本 / "
             f"deadline rule {name!r} has no version for complaints received on {received_day.isoformat()} "
             f"(Asia/Shanghai); versions cover {covered}"
         )
@@ -129,7 +134,8 @@ def due_for(
     extension (once), and is an error for a rule that has none."""
     rule = policy.rule_for(rule_name, received_at)
     if extended and rule.extension is None:
-        raise ValueError(f"deadline rule {rule_name!r} ({rule.describe_validity()}) cannot be extended")
+        raise ValueError(f"期限规则 {rule_name} 不能延长 / deadline rule {rule_name!r} ({rule.describe_validity()}) "
+                         "cannot be extended")
     return compute_due(
         rule.period,
         start,

@@ -112,19 +112,19 @@ def test_an_unexpected_error_is_logged_once_with_its_request_id(s: Scenario,
     uvicorn logged the same traceback again: two records per 500."""
     app = create_app(Settings(database_url=s.database_url), product=s.product)
 
-    @app.get("/test-only/boom")
+    @app.get("/api/v1/test-only/boom")  # an API path answers JSON (a page path a Chinese HTML page)
     def boom() -> None:
         raise RuntimeError("kaboom")
 
     caplog.set_level(logging.INFO)
     with serving(app) as url:
-        response = httpx.get(f"{url}/test-only/boom?code=SECRET-CODE", headers={"X-Request-ID": "boom-1"})
+        response = httpx.get(f"{url}/api/v1/test-only/boom?code=SECRET-CODE", headers={"X-Request-ID": "boom-1"})
     assert response.status_code == 500
     assert response.json() == {"detail": "服务器内部错误 / internal error", "request_id": "boom-1"}
     assert_security_headers(response)
     tracebacks = [r for r in caplog.records if r.exc_info is not None]
     assert len(tracebacks) == 1, [r.getMessage() for r in tracebacks]
-    assert "boom-1" in tracebacks[0].getMessage() and "/test-only/boom" in tracebacks[0].getMessage()
+    assert "boom-1" in tracebacks[0].getMessage() and "/api/v1/test-only/boom" in tracebacks[0].getMessage()
     server_records = [r for r in caplog.records if r.name != "httpx"]  # httpx logs the URL the test asked for
     assert not [r for r in server_records if "SECRET-CODE" in r.getMessage()]
 

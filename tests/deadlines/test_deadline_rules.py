@@ -155,7 +155,8 @@ def test_unknown_rule_name(policy: DeadlinePolicy, calendar: WorkdayCalendar) ->
     with pytest.raises(UnknownRule) as raised:
         due_for(policy, calendar, "acceptence", sh("2026-11-18 10:00"), sh("2026-11-18 10:00"))
     assert isinstance(raised.value, KeyError)
-    assert str(raised.value).startswith("unknown deadline rule 'acceptence'; known rules: acceptance, ")
+    assert str(raised.value).startswith("未知的期限规则 acceptence / unknown deadline rule 'acceptence'; known rules: "
+                                        "acceptance, ")
 
 
 def test_no_version_for_receipt_date() -> None:
@@ -165,6 +166,7 @@ def test_no_version_for_receipt_date() -> None:
     with pytest.raises(UnknownRule) as raised:
         only_121.rule_for("mediation", datetime(2026, 4, 14, 15, 0, tzinfo=UTC))  # 23:00 in Shanghai
     assert str(raised.value) == (
+        "期限规则 mediation 没有适用于 2026-04-14 受理的投诉的版本 / "
         "deadline rule 'mediation' has no version for complaints received on 2026-04-14 (Asia/Shanghai); "
         "versions cover [2026-04-15, …)"
     )

@@ -50,7 +50,7 @@ def diff(key: Key, _admin: AdminUser, session: SessionDep, from_version: Annotat
     rows = {r.version: r for r in session.scalars(select(SpecVersion).where(
         SpecVersion.key == key, SpecVersion.version.in_([from_version, to_version])))}
     if from_version not in rows or to_version not in rows:
-        raise NotFound("workflow version not found")
+        raise NotFound("未找到流程版本 / workflow version not found")
     return diff_versions(rows[from_version].bpmn_xml, rows[to_version].bpmn_xml)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from agencies.input_messages import has_chinese
 from engine.clock import ensure_aware
 from engine.deadlines.periods import Period, compute_due
 from engine.errors import FieldError, InvalidInput
@@ -26,7 +27,8 @@ def calendar_due(_principal: CurrentUser, product: ProductDep, start: datetime,
         raise InvalidInput([FieldError("period", str(exc))]) from None
     try:
         deadline = compute_due(parsed, ensure_aware(start), product.deadlines.calendar)
-    except (ValueError, OverflowError) as exc:
-        raise InvalidInput([FieldError("start", str(exc))]) from None
+    except (ValueError, OverflowError) as exc:  # a naive time, or a year beyond every calendar
+        message = str(exc) if has_chinese(str(exc)) else f"无法按该起算时间计算期限 / {exc}"
+        raise InvalidInput([FieldError("start", message)]) from None
     return DueOut(start=start, period=str(parsed), due_at=deadline.due_at, last_day=deadline.last_day,
                   provisional=deadline.provisional)

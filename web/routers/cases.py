@@ -30,7 +30,7 @@ def list_cases(principal: StaffUser, session: SessionDep, limit: Annotated[int, 
 def get_case(case_id: Id, principal: StaffUser, session: SessionDep) -> Any:
     case = session.scalar(queries.visible_cases(session, principal.agency_id).where(Case.id == case_id))
     if case is None:
-        raise NotFound("case not found")
+        raise NotFound("未找到案件 / case not found")
     return queries.case_out(case, queries.agency_codes(session))
 
 
@@ -38,13 +38,13 @@ def get_case(case_id: Id, principal: StaffUser, session: SessionDep) -> Any:
 def get_instance(instance_id: Id, principal: CurrentUser, session: SessionDep, product: ProductDep) -> Any:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound("instance not found")
+        raise NotFound("未找到流程实例 / instance not found")
     if not principal.is_admin:
         involved = instance.complaint_id is not None and session.scalar(select(ComplaintAgency.agency_id).where(
             ComplaintAgency.complaint_id == instance.complaint_id,
             ComplaintAgency.agency_id == principal.agency_id))
         if not involved:
-            raise NotFound("instance not found")
+            raise NotFound("未找到流程实例 / instance not found")
     spec = session.get(SpecVersion, instance.spec_version_id)
     now = product.clock.now()
     tasks = session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).all()

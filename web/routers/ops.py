@@ -46,7 +46,7 @@ async def ops_only(request: Request) -> None:
         return
     proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
     if request.client is None or not _is_loopback(request.client.host) or proxied:
-        raise NotFound("metrics are served to this machine only")
+        raise NotFound("监控指标仅供本机访问 / metrics are served to this machine only")
 
 
 @router.get("/metrics", response_class=Response, dependencies=[Depends(ops_only)],

@@ -61,5 +61,5 @@ def deploy(key: Key, version: Id, admin: AdminUser, product: ProductDep) -> Work
 def get_xml(key: Key, version: Id, principal: CurrentUser, session: SessionDep) -> Any:
     row = session.scalar(select(SpecVersion).where(SpecVersion.key == key, SpecVersion.version == version))
     if row is None:
-        raise NotFound("workflow version not found")
+        raise NotFound("未找到流程版本 / workflow version not found")
     return Response(row.bpmn_xml, media_type="application/xml")
