@@ -112,6 +112,16 @@ def pg_session_factory(request: pytest.FixtureRequest) -> Iterator[sessionmaker[
 
 
 @pytest.fixture
+def sqlite_session_factory(sqlite_template: Path, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """SQLite only, for what only SQLite shows (its query plans)."""
+    target = tmp_path / "sqlite-only.db"
+    shutil.copy(sqlite_template, target)
+    engine = make_engine(f"sqlite:///{target}")
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
 def s(database_url: str) -> Iterator[Scenario]:
     """The product over a seeded database (demo agencies, reference workflows) of each backend."""
     scenario = Scenario(database_url).seed()

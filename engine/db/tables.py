@@ -72,8 +72,10 @@ class OpenTask(Base):
 
     __tablename__ = "open_tasks"
     __table_args__ = (
-        Index("ix_open_tasks_agency_order", "agency_code", "due_at", "created_at", "id"),
-        Index("ix_open_tasks_agency_assignee_order", "agency_code", "assignee", "due_at", "created_at", "id"),
+        # ``lane`` last: not part of the order, but an inbox filtered by the reader's lanes (and its
+        # total) is then decided from index entries alone, without reading each row
+        Index("ix_open_tasks_agency_order", "agency_code", "due_at", "created_at", "id", "lane"),
+        Index("ix_open_tasks_agency_assignee_order", "agency_code", "assignee", "due_at", "created_at", "id", "lane"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,4 +1,5 @@
-"""The inbox page (``/tasks``): the agency's open tasks, soonest deadline first, 50 a page.
+"""The inbox page (``/tasks``): the agency's open tasks the user's roles may work (a supervisor's:
+all of them), soonest deadline first, 50 a page.
 
 It reads what ``GET /api/v1/tasks`` reads (``engine.task_inbox``, from the task index) and adds the
 complaint's tracking number, subject and masked complainant name (``web.queries.inbox_context``).
@@ -17,7 +18,7 @@ from starlette.responses import Response
 
 from engine.deadlines.calendar import WorkdayCalendar
 from engine.deadlines.ladder import DEFAULT_LADDER, fire_instant
-from engine.task_inbox import AssigneeFilter, InboxQuery, inbox_page
+from engine.task_inbox import AssigneeFilter, InboxQuery, inbox_page, workable_lanes
 from web import queries
 from web.deps import ProductDep, SessionDep
 from web.pages.render import chinese_date, error_page, page, to_login
@@ -80,7 +81,7 @@ def _link(filter_key: str, page_number: int = 1) -> str:
 @router.get("/tasks")
 def inbox(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep,
           filter_key: Annotated[str | None, Query(alias="filter")] = None,
-          page_raw: Annotated[str | None, Query(alias="page")] = None) -> Response:
+          page_raw: Annotated[str | None, Query(alias="page")] = None, done: str | None = None) -> Response:
     if me is None:
         return to_login(request)
     agency_code = me.principal.actor.agency_code
@@ -92,7 +93,8 @@ def inbox(request: Request, product: ProductDep, session: SessionDep, me: Signed
     assignee, overdue = FILTERS[chosen]
     now = product.clock.now()
     query = InboxQuery(agency_code=agency_code, username=me.principal.user.username, assignee=assignee,
-                       overdue=overdue, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+                       overdue=overdue, lanes=workable_lanes(product.runner.tasks.lanes, me.principal.actor),
+                       limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     rows, total = inbox_page(session, query, now)
     complaints, names = queries.inbox_context(session, rows)
     calendar = product.deadlines.calendar
@@ -107,6 +109,7 @@ def inbox(request: Request, product: ProductDep, session: SessionDep, me: Signed
         })
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return page(request, "tasks.html", me, nav="tasks", tasks=tasks, total=total, page_number=number, pages=pages,
+                notice="已提交" if done == "1" else None,  # back from a task page's submission
                 filters=[{"label": label, "href": _link(key), "current": key == chosen}
                          for key, label in FILTER_LABELS.items()],
                 previous=_link(chosen, number - 1) if number > 1 else None,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 
 from complaintflow.services import tasks as task_actions
-from engine.task_inbox import InboxQuery, inbox_page
+from engine.task_inbox import InboxQuery, inbox_page, workable_lanes
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser
 from web.responses import answer
@@ -22,10 +22,12 @@ def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
                complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
-    """Your agency's open tasks, the soonest deadline first."""
+    """Your agency's open tasks that your roles may work (a supervisor: all of them), the soonest
+    deadline first."""
     now = product.clock.now()
     query = InboxQuery(agency_code=principal.actor.agency_code or "", username=principal.user.username,
-                       assignee=assignee, overdue=overdue, complaint_id=complaint_id, limit=limit, offset=offset)
+                       assignee=assignee, overdue=overdue, complaint_id=complaint_id,
+                       lanes=workable_lanes(product.runner.tasks.lanes, principal.actor), limit=limit, offset=offset)
     items, total = inbox_page(session, query, now)
     return answer(TaskPage, {"items": [queries.task_out(task, now) for task in items], "total": total})
 
