@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from engine.clock import SHANGHAI
+from web.form_fields import chinese_part
 from web.pages.sessions import SESSION_COOKIE, SignedIn, end_session_cookie
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -35,7 +36,7 @@ def chinese_date(value: datetime | date | None) -> str:
 def chinese(message: str) -> str:
     """The Chinese part of a bilingual message (``中文 / English``, as the API's domain errors are written):
     a page shows people the Chinese alone."""
-    return message.split(" / ", 1)[0]
+    return chinese_part(message)
 
 
 # StrictUndefined: a name the handler forgot fails the test that renders the page, not silently blank
