@@ -17,7 +17,20 @@ from engine.clock import Clock
 from web import docs, errors, pages
 from web.access_log import install_access_log_filter
 from web.middleware import RequestContext
-from web.routers import admin, auth, calendar, cases, complaints, directory, notices, ops, people, tasks, workflows
+from web.routers import (
+    admin,
+    auth,
+    calendar,
+    cases,
+    complaints,
+    diagrams,
+    directory,
+    notices,
+    ops,
+    people,
+    tasks,
+    workflows,
+)
 
 HASHING_THREADS = 2  # Argon2 takes 64 MiB per hash: more at once would only add memory, not speed
 
@@ -59,7 +72,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.settings = settings  # what this server was started with (e.g. the /metrics token)
     app.state.hashing = anyio.CapacityLimiter(HASHING_THREADS)
     errors.install(app)
-    for module in (auth, directory, complaints, tasks, cases, workflows, admin, people, calendar, notices, ops):
+    for module in (auth, directory, complaints, diagrams, tasks, cases, workflows, admin, people, calendar, notices,
+                   ops):
         app.include_router(module.router)
     app.include_router(docs.router)
     for page_router in pages.ROUTERS:  # the Chinese web workspace (server-rendered)

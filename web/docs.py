@@ -7,8 +7,8 @@ Content-Security-Policy without inline script and tells no third party who reads
 Without ``node_modules`` the page says in Chinese how to install it; ``/openapi.json`` still answers.
 
 The same routes serve every static file of the product, each named in an allow-list: the browser
-packages the pages use (htmx) under ``/static/vendor/…`` and the product's own scripts and styles
-(``web/static/``) under ``/static/app/…``.
+packages the pages use (htmx, the bpmn-js diagram viewer) under ``/static/vendor/…`` and the product's
+own scripts and styles (``web/static/``) under ``/static/app/…``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from engine.errors import NotFound
 ROOT = Path(__file__).resolve().parents[1]
 SWAGGER_UI = ROOT / "node_modules" / "swagger-ui-dist"
 HTMX = ROOT / "node_modules" / "htmx.org" / "dist"
+BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR_PATH = "/static/vendor/swagger-ui"
 APP_STATIC_PATH = "/static/app"
@@ -34,7 +35,12 @@ ASSETS = {  # the only files of the package that are served
 }
 # every file served under /static/: named here one by one (never a directory listing or a path from the
 # request), so nothing else of node_modules/ or the source tree can be fetched
-VENDOR_ASSETS = {"htmx": (HTMX, {"htmx.min.js": JS})}  # /static/vendor/<package>/<file>, besides Swagger UI's
+VENDOR_ASSETS = {  # /static/vendor/<package>/<file>, besides Swagger UI's
+    "htmx": (HTMX, {"htmx.min.js": JS}),
+    # the diagram viewer (with zoom and pan) and the two stylesheets it needs; its icon font is the modeler's
+    "bpmn-js": (BPMN_JS, {"bpmn-navigated-viewer.production.min.js": JS}),
+    "bpmn-js-assets": (BPMN_JS / "assets", {"diagram-js.css": CSS, "bpmn-js.css": CSS}),
+}
 # web/static/<file>, served at /static/app/<file>: the frame's stylesheet, and each page's own script and style
 APP_ASSETS = {"docs.js": JS, "app.css": CSS, "task.css": CSS, "task-form.js": JS, "complaint.css": CSS,
               "diagram.js": JS, "public.css": CSS, "supervision.css": CSS}

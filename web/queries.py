@@ -3,7 +3,7 @@ lists and, in a complaint's detail and timeline, by the viewing agency's part in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from agencies.identity import InvalidNumber, normalize_phone
+from agencies.labels import category_label, deadline_label, status_label
 from agencies.masking import (
     PersonalField,
     Relationship,
@@ -22,7 +24,9 @@ from agencies.masking import (
 from agencies.tables import Agency, Case, Complaint, ComplaintAgency, User
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, OpenTask
+from engine.diagram_state import RunningTimer, diagram_state, running_timers
 from engine.errors import NotFound
+from engine.specs import SpecCache
 
 
 def task_out(task: OpenTask | Row[Any], now: datetime) -> dict[str, Any]:
@@ -90,27 +94,110 @@ def complaint_summary(complaint: Complaint, codes: dict[int, str],
     }
 
 
-def list_complaints(session: Session, agency_id: int, *, status: str | None, kind: str | None, q: str | None,
-                    received_from: date | None, received_to: date | None, limit: int,
-                    offset: int) -> tuple[list[dict[str, Any]], int]:
+@dataclass(frozen=True)
+class ComplaintSearch:
+    """What a complaint search asks for; every part optional.
+
+    ``q`` finds a complaint by its tracking number, subject, business or description (a part of any of
+    them) or by the complainant's phone number, whole, as typed in any usual form (``138 1234 5678``,
+    ``+86 13812345678``, ``0558 8123456``): the phone is stored normalized, so it is compared with the
+    normalized query, exactly, never by a part (a few digits must not list strangers' complaints)."""
+
+    statuses: Collection[str] | None = None
+    kind: str | None = None
+    q: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+def search_complaints(session: Session, agency_id: int, search: ComplaintSearch, *, limit: int,
+                      offset: int) -> tuple[list[Complaint], int]:
+    """The complaints the agency is involved in that match, newest receipt first, and how many match."""
     query = _visible_complaints(agency_id)
-    if status:
-        query = query.where(Complaint.status == status)
-    if kind:
-        query = query.where(Complaint.kind == kind)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Complaint.subject.like(like), Complaint.tracking_no.like(like),
-                                Complaint.business_name.like(like), Complaint.description.like(like)))
-    if received_from:
-        query = query.where(Complaint.received_at >= datetime.combine(received_from, time.min, SHANGHAI))
-    if received_to:
-        query = query.where(Complaint.received_at <= datetime.combine(received_to, time.max, SHANGHAI))
+    if search.statuses:
+        query = query.where(Complaint.status.in_(list(search.statuses)))
+    if search.kind:
+        query = query.where(Complaint.kind == search.kind)
+    text = search.q.strip() if search.q else ""
+    if text:
+        matches = [Complaint.tracking_no.contains(text.upper(), autoescape=True),
+                   Complaint.subject.contains(text, autoescape=True),
+                   Complaint.business_name.contains(text, autoescape=True),
+                   Complaint.description.contains(text, autoescape=True)]
+        phone = _as_phone(text)
+        if phone is not None:
+            matches.append(Complaint.complainant_phone == phone)
+        query = query.where(or_(*matches))
+    if search.received_from:
+        query = query.where(Complaint.received_at >= datetime.combine(search.received_from, time.min, SHANGHAI))
+    if search.received_to:
+        query = query.where(Complaint.received_at <= datetime.combine(search.received_to, time.max, SHANGHAI))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
                            .limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def _as_phone(text: str) -> str | None:
+    """The phone number a search text is, as complaints store it; ``None`` when it is no phone number."""
+    try:
+        return normalize_phone(text)
+    except InvalidNumber:
+        return None
+
+
+def list_complaints(session: Session, agency_id: int, *, status: str | None, kind: str | None, q: str | None,
+                    received_from: date | None, received_to: date | None, limit: int,
+                    offset: int) -> tuple[list[dict[str, Any]], int]:
+    search = ComplaintSearch([status] if status else None, kind, q, received_from, received_to)
+    rows, total = search_complaints(session, agency_id, search, limit=limit, offset=offset)
     codes = agency_codes(session)
     return [complaint_summary(c, codes) for c in rows], total
+
+
+def timer_out(timer: RunningTimer) -> dict[str, Any]:
+    """A running timer for a person: its deadline's Chinese name (调解期限) beside the instant."""
+    return {"element_id": timer.element_id, "due_at": timer.due_at, "rule": timer.rule,
+            "label": deadline_label(timer.rule, timer.name)}
+
+
+def complaint_diagram(session: Session, specs: SpecCache, complaint: Complaint) -> dict[str, Any]:
+    """The complaint's own process on its diagram (``engine.diagram_state``): the one read behind the API's
+    ``GET /api/v1/complaints/{id}/diagram`` and the pages' ``/complaints/{id}/diagram.json``."""
+    if complaint.process_instance_id is None:
+        raise NotFound("该投诉没有办理流程 / the complaint has no process")
+    state = diagram_state(session, specs, complaint.process_instance_id)
+    return {"instance_id": state.instance_id, "spec_key": state.spec_key, "spec_version": state.spec_version,
+            "bpmn_xml": state.bpmn_xml, "completed": list(state.completed), "current": list(state.current),
+            "suspended": list(state.suspended), "timers": [timer_out(t) for t in state.timers]}
+
+
+def complaint_timers(session: Session, specs: SpecCache, complaint: Complaint) -> list[dict[str, Any]]:
+    """The running timers of the complaint's process (the mediation time limit, …), soonest first."""
+    if complaint.process_instance_id is None:
+        return []
+    return [timer_out(t) for t in running_timers(session, specs, complaint.process_instance_id)]
+
+
+@dataclass(frozen=True)
+class AgencyNames:
+    """Every agency's name, by id and by code (a page names agencies where the API gives codes)."""
+
+    by_id: dict[int, str]
+    by_code: dict[str, str]
+
+
+def agency_names(session: Session) -> AgencyNames:
+    rows = session.execute(select(Agency.id, Agency.code, Agency.name)).all()
+    return AgencyNames({row.id: row.name for row in rows}, {row.code: row.name for row in rows})
+
+
+def display_names(session: Session, usernames: Collection[str]) -> dict[str, str]:
+    """The display names of these users, by username (one read by unique key)."""
+    if not usernames:
+        return {}
+    return {row.username: row.display_name for row in session.execute(
+        select(User.username, User.display_name).where(User.username.in_(list(usernames))))}
 
 
 def visible_complaint(session: Session, complaint_id: int, agency_id: int) -> Complaint:
@@ -177,3 +264,61 @@ def events(session: Session, complaint: Complaint, agency_id: int) -> list[dict[
 def visible_cases(session: Session, agency_id: int) -> Select[Case]:
     involved = select(ComplaintAgency.complaint_id).where(ComplaintAgency.agency_id == agency_id)
     return select(Case).where(or_(Case.agency_id == agency_id, Case.complaint_id.in_(involved)))
+
+
+# ---- the task page ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """An active user of an agency, as a task page offers them for a hand-over."""
+
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+
+
+def agency_staff(session: Session, agency_id: int) -> list[StaffMember]:
+    """The agency's active users, by display name. Which of them may work a task's lane is the
+    runner's lane policy to say, not this read's."""
+    rows = session.execute(select(User.username, User.display_name, User.roles)
+                           .where(User.agency_id == agency_id, User.active.is_(True))
+                           .order_by(User.display_name, User.username))
+    return [StaffMember(row.username, row.display_name, tuple(row.roles or ())) for row in rows]
+
+
+@dataclass(frozen=True)
+class AgencyChoice:
+    code: str
+    name: str
+
+
+def active_agencies(session: Session) -> list[AgencyChoice]:
+    """Every active agency's code and name (suggestions for a form field that names an agency)."""
+    rows = session.execute(select(Agency.code, Agency.name).where(Agency.active.is_(True)).order_by(Agency.code))
+    return [AgencyChoice(row.code, row.name) for row in rows]
+
+
+@dataclass(frozen=True)
+class TaskComplaint:
+    """What a task page shows of the task's complaint: the complainant's name masked (as in a list), the
+    phone as the viewing agency's part in the complaint allows (as in the complaint's detail)."""
+
+    complaint: Complaint
+    complainant: str
+    phone: str | None
+    category: str  # in Chinese
+    status: str  # in Chinese
+    amount: str | None  # ¥3,299.00
+
+
+def task_complaint(session: Session, complaint_id: int, agency_id: int) -> TaskComplaint | None:
+    """The complaint of a task, if the agency is involved in it."""
+    try:
+        complaint = visible_complaint(session, complaint_id, agency_id)
+    except NotFound:
+        return None
+    seen = mask_personal_data(personal_data(complaint), relationship_of(session, complaint, agency_id))
+    return TaskComplaint(complaint, mask_name(complaint.complainant_name), seen[PersonalField.PHONE],
+                         category_label(complaint.category), status_label(complaint.status),
+                         f"¥{complaint.amount:,.2f}" if complaint.amount is not None else None)
