@@ -218,9 +218,23 @@ class NoticeOut(Model):
     read: bool
 
 
+class PublicMilestone(Model):
+    at: datetime
+    label: str = Field(description="what happened, in Chinese, e.g. 「受理审查」已完成：受理")
+    agency: str | None = Field(description="the agency that did it, by name")
+
+
 class PublicStatus(Model):
     tracking_no: str
     kind: str
     status: str
     received_at: datetime
     updated_at: datetime
+    kind_label: str = Field(description="投诉 · 举报 · 咨询")
+    stage: str = Field(description="status, made more telling by the open task (pending_acceptance while the "
+                                   "acceptance decision is due)")
+    status_label: str = Field(description="stage in Chinese, e.g. 待受理")
+    handling_agency: str | None = Field(description="the name of the agency working the complaint")
+    next_step: str = Field(description="what happens next and by when, a Chinese sentence")
+    next_due_at: datetime | None = Field(description="the last instant of the next step's deadline")
+    history: list[PublicMilestone] = Field(description="milestones, oldest first; no personal data")

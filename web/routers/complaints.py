@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel
 
 from agencies.complaints import find_by_tracking
 from agencies.intake import EARLIEST_DATE, LATEST_DATE, bounded_date
+from agencies.public_status import public_view
 from agencies.submission_keys import HEADER as IDEMPOTENCY_HEADER
 from agencies.submission_keys import Render
 from complaintflow import rate_limits
@@ -22,7 +23,15 @@ from web import queries
 from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser, client_address
 from web.errors import TooManyRequests
 from web.responses import answer
-from web.schemas import ComplaintDetail, ComplaintPage, EventOut, PublicStatus, StaffSubmittedOut, SubmittedOut
+from web.schemas import (
+    ComplaintDetail,
+    ComplaintPage,
+    EventOut,
+    PublicMilestone,
+    PublicStatus,
+    StaffSubmittedOut,
+    SubmittedOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
@@ -127,10 +136,15 @@ def complaint_events(complaint_id: Id, principal: StaffUser, session: SessionDep
 @router.get("/public/complaints/{tracking_no}", response_model=PublicStatus, tags=["public"])
 def public_status(tracking_no: Annotated[str, Path(max_length=40, pattern=WORD)], request: Request, session: SessionDep,
                   product: ProductDep, code: Annotated[str, Query(min_length=1, max_length=40, pattern=WORD)]) -> Any:
-    """Status for the complainant: no personal data. A wrong number and a wrong code look the same."""
+    """Status for the complainant: in Chinese words, the handling agency, the next step and its deadline, the
+    milestones; no personal data. A wrong number and a wrong code look the same."""
     _limit(request, product, rate_limits.PUBLIC_LOOKUP, "查询过于频繁，请稍后再试 / too many lookups")
     complaint = find_by_tracking(session, tracking_no, code, tracking_key=product.tracking_key)
     if complaint is None:
-        raise NotFound("not found")
+        raise NotFound("未找到 / not found")
+    view = public_view(session, complaint, product.runner.specs)
     return PublicStatus(tracking_no=complaint.tracking_no, kind=complaint.kind, status=complaint.status,
-                        received_at=complaint.received_at, updated_at=complaint.updated_at)
+                        received_at=complaint.received_at, updated_at=complaint.updated_at,
+                        kind_label=view.kind_label, stage=view.status, status_label=view.status_label,
+                        handling_agency=view.agency, next_step=view.next_step, next_due_at=view.next_due_at,
+                        history=[PublicMilestone(at=m.at, label=m.label, agency=m.agency) for m in view.milestones])
