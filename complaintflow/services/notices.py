@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from complaintflow.wiring import Product
 from engine.errors import NotFound
-from notifications.in_app import mark_read
+from notifications.in_app import mark_all_read, mark_read
 
 
 def mark_notice_read(product: Product, user_id: int, notice_id: int) -> None:
@@ -13,3 +13,11 @@ def mark_notice_read(product: Product, user_id: int, notice_id: int) -> None:
         if not mark_read(uow.session, user_id, notice_id, product.clock.now()):
             raise NotFound("notice not found")
         uow.commit()
+
+
+def mark_all_notices_read(product: Product, user_id: int) -> int:
+    """Mark every unread notice of the user read; how many were unread (0 is fine: nothing to do)."""
+    with product.uow() as uow:
+        marked = mark_all_read(uow.session, user_id, product.clock.now())
+        uow.commit()
+        return marked
