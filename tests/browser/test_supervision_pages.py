@@ -41,7 +41,7 @@ def test_a_supervisor_hands_over_a_task_and_follows_the_overdue_work(visit: Visi
     row.locator("select[name=username]").select_option(label="太和县市场监督管理局联络员")
     row.locator("button", has_text="转交").click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/supervision" and "done=assigned" in url)
-    expect(page.locator("p.flash")).to_have_text("已转交")
+    expect(page.locator("p.notice")).to_have_text("已转交")
     expect(page.locator("table.agency-tasks tbody tr td.assignee")).to_have_text("太和县市场监督管理局联络员")
     visit.screenshot("supervision")
 

@@ -93,7 +93,7 @@ def test_marking_one_and_then_all_notices_read(pages: Pages) -> None:
                              data={"csrf_token": csrf, "back": "/notifications"})
     assert done.status_code == 303 and done.headers["location"] == "/notifications?done=read"
     after = pages.get(done.headers["location"]).text
-    assert text(lxml.html.fromstring(after).xpath('//p[@class="flash"]')[0]) == "已标为已读"
+    assert text(lxml.html.fromstring(after).xpath('//p[@class="notice"]')[0]) == "已标为已读"
     assert [(n["tag"], n["unread"], n["button"]) for n in notices(after)] == [
         ("未读", True, ["标为已读"]), ("已读", False, []), ("未读", True, ["标为已读"]), ("未读", True, ["标为已读"])]
     assert badge(after) == "3"
@@ -117,7 +117,7 @@ def test_marking_one_and_then_all_notices_read(pages: Pages) -> None:
     cleared = pages.get(everything.headers["location"]).text
     cleared_tree = lxml.html.fromstring(cleared)
     assert notices(cleared) == [] and text(cleared_tree.xpath('//p[@class="empty"]')[0]) == "暂无未读通知"
-    assert text(cleared_tree.xpath('//p[@class="flash"]')[0]) == "已将全部通知标为已读"
+    assert text(cleared_tree.xpath('//p[@class="notice"]')[0]) == "已将全部通知标为已读"
     assert badge(cleared) is None and 'action="/notifications/read-all"' not in cleared
     assert {n["tag"] for n in notices(pages.get("/notifications").text)} == {"已读"}
     again = pages.client.post("/notifications/read-all", data={"csrf_token": csrf, "back": "https://evil.example/"})

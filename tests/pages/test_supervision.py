@@ -144,7 +144,7 @@ def test_a_supervisor_hands_a_task_to_a_colleague(pages: Pages) -> None:
     done = pages.client.post(f"/supervision/tasks/{task_id}/assign", data=form)
     assert done.status_code == 303 and done.headers["location"] == "/supervision?assignee=-&done=assigned"
     after = tree(pages, "/supervision", assignee="-", done="assigned")
-    assert text(after.xpath('//p[@class="flash"]')[0]) == "已转交"
+    assert text(after.xpath('//p[@class="notice"]')[0]) == "已转交"
     assert table(after, "agency-tasks") == []  # no longer unclaimed
     assert workload(after)[LIAISON] == (1, 0, 0)
     assert pages.api.task("th-amr.liaison", "review", submitted["id"])["assignee"] == "th-amr.liaison"
