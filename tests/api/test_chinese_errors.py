@@ -37,7 +37,7 @@ def test_a_missing_or_too_long_reason_is_named_in_chinese(api: Api) -> None:
     missing = api.post(f"/api/v1/tasks/{task}/suspend", "th-amr.liaison", json={})
     assert missing.json() == {"detail": [{"field": "reason", "message": "理由不能为空 / Field required"}]}
     assert errors(api.post(f"/api/v1/tasks/{task}/suspend", "th-amr.liaison", json={"reason": "x" * 501})) == {
-        "reason": "理由不能超过 500 个字符 / String should have at most 500 characters"}
+        "reason": "理由不能超过 500 个字 / String should have at most 500 characters"}
     assert errors(api.post(f"/api/v1/tasks/{task}/suspend", "th-amr.liaison", json={"reason": ""})) == {
         "reason": "理由不能为空 / String should have at least 1 character"}
     assert errors(api.post(f"/api/v1/tasks/{task}/suspend", "th-amr.liaison",
@@ -77,7 +77,7 @@ def test_the_complaint_body_is_told_in_chinese(api: Api) -> None:
     body["amount"] = "lots"
     found = errors(api.post("/api/v1/complaints", "th-amr.liaison", json=body))
     assert found == {"subject": "标题不能为空 / Field required",
-                     "complainant.name": "投诉人姓名不能超过 100 个字符 / String should have at most 100 characters",
+                     "complainant.name": "投诉人姓名不能超过 100 个字 / String should have at most 100 characters",
                      "amount": "涉及金额须为数字 / Input should be a valid decimal"}
     assert errors(api.post("/api/v1/complaints", "th-amr.liaison", json=complaint_body(kind="praise"))) == {
         "kind": "类型须为以下之一：'complaint'、'report'、'consultation' / "

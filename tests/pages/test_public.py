@@ -180,7 +180,7 @@ def test_field_errors_are_chinese_beside_their_fields_and_the_values_stay(pages:
         "business.region_code": "请选择经营者所在地区",
         "category": "请选择投诉类别",
         "description": "请填写详细情况与诉求",
-        "amount": "涉及金额（元）须为数字，如 3299.00",
+        "amount": "涉及金额（元）须为数字",
     }
     [title] = text_of(response.text, '//div[@class="error-summary"]/h2')
     assert title == "请更正以下 7 项"

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agencies.input_messages import chinese_message
 from agencies.intake import parse_complaint
 from agencies.service_area import RegionGroup
 from agencies.vocab import CATEGORY_LABELS
@@ -173,29 +174,15 @@ def _plain_chinese(message: str, f: Field | None) -> str:
 
 
 def _message(error: Mapping[str, Any], f: Field | None) -> str:
-    """One pydantic error in words that name the field."""
-    kind = str(error.get("type", ""))
-    ctx = error.get("ctx") or {}
+    """One pydantic error in words that name the field: an empty answer asks for it (请填写…, 请选择…),
+    anything else says what is wrong as the API does (``agencies.input_messages``), Chinese part only."""
     if f is None:
         return _plain_chinese(str(error.get("msg", "")), None)
-    label = f.label
+    kind = str(error.get("type", ""))
     if kind in ("missing", "string_too_short") or (f.choice and kind in ("enum", "literal_error",
                                                                            "string_pattern_mismatch")):
-        return f"请选择{label}" if f.choice else f"请填写{label}"
-    if kind == "string_too_long":
-        return f"{label}不能超过 {ctx.get('max_length')} 个字"
-    if kind in ("decimal_parsing", "decimal_type", "float_parsing"):
-        return f"{label}须为数字，如 3299.00"
-    if kind == "decimal_max_places":
-        return f"{label}最多保留两位小数"
-    if kind in ("decimal_max_digits", "decimal_whole_digits"):
-        return f"{label}数额过大，请核对"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"{label}不能为负数"
-    dated = kind.startswith(("date", "datetime")) or kind == "timezone_aware"
-    if dated and not re.search(r"[\u4e00-\u9fff]", str(error.get("msg", ""))):
-        return f"请填写正确的{label}"
-    return _plain_chinese(str(error.get("msg", "")), f)
+        return f"请选择{f.label}" if f.choice else f"请填写{f.label}"
+    return _plain_chinese(chinese_message(error, f.label), f)
 
 
 def check(values: Mapping[str, str], now: datetime, *, staff: bool) -> tuple[dict[str, Any], FormErrors]:
