@@ -72,3 +72,21 @@ def test_the_check_sees_function_level_imports() -> None:
         assert (2, "web.app") in imports(source, "engine.probe")
     finally:
         source.unlink()
+
+
+# what builds or runs SQL, or ends a transaction: the pages leave both to web.queries and the services
+SQL_NAMES = {"select", "insert", "update", "delete", "text", "func", "and_", "or_", "exists"}
+
+
+def test_pages_write_no_sql_and_commit_nothing() -> None:
+    """Page handlers read through ``web.queries`` (the API's read side) and write through the services, so a
+    page can never do what the API would refuse, nor commit half of a change."""
+    found = []
+    for path in sorted((ROOT / "web" / "pages").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+                found += [f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name}" for alias in node.names
+                          if alias.name in SQL_NAMES]
+            elif isinstance(node, ast.Attribute) and node.attr in {"commit", "execute", "scalar", "scalars"}:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} calls .{node.attr}")
+    assert found == []

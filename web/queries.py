@@ -200,6 +200,23 @@ def display_names(session: Session, usernames: Collection[str]) -> dict[str, str
         select(User.username, User.display_name).where(User.username.in_(list(usernames))))}
 
 
+def users_with_agency(session: Session, usernames: Collection[str]) -> dict[str, tuple[str, str | None]]:
+    """(display name, agency name) of these users, by username (one read by unique key)."""
+    if not usernames:
+        return {}
+    return {row.username: (row.display_name, row.name) for row in session.execute(
+        select(User.username, User.display_name, Agency.name).outerjoin(Agency, Agency.id == User.agency_id)
+        .where(User.username.in_(list(usernames))))}
+
+
+def open_task_titles(session: Session, task_ids: Collection[str]) -> dict[str, str]:
+    """The titles of those of these tasks that are still open, by id (from the task index)."""
+    if not task_ids:
+        return {}
+    return {row.id: row.title for row in session.execute(
+        select(OpenTask.id, OpenTask.title).where(OpenTask.id.in_(list(task_ids))))}
+
+
 def visible_complaint(session: Session, complaint_id: int, agency_id: int) -> Complaint:
     complaint = session.scalar(_visible_complaints(agency_id).where(Complaint.id == complaint_id))
     if complaint is None:

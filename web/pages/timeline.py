@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agencies.tables import Agency, Complaint, User
+from agencies.tables import Complaint
 from engine.clock import SHANGHAI
-from engine.db.tables import OpenTask
 from web import queries
 
 # actors that are not people: the engine's own transitions, the deadline sweep, the scheduler
@@ -83,23 +81,19 @@ def describe(action: str, details: Mapping[str, Any], task_title: str, names: Ma
 
 
 def timeline_for(session: Session, complaint: Complaint, agency_id: int) -> list[Entry]:
-    """The complaint's history for a page of the given agency (two more reads: the actors' display
-    names and the agencies' names, by unique key)."""
+    """The complaint's history for a page of the given agency (two more reads by key: the actors' names
+    and agencies, the titles of tasks still open)."""
     events = queries.events(session, complaint, agency_id)
     usernames = {e["actor"] for e in events} | {
         str(e["details"]["after"].get("assignee")) for e in events
         if e["action"] == "task.assigned" and isinstance(e["details"].get("after"), Mapping)}
-    users = {row.username: (row.display_name, row.name) for row in session.execute(
-        select(User.username, User.display_name, Agency.name).outerjoin(Agency, Agency.id == User.agency_id)
-        .where(User.username.in_(usernames)))} if usernames else {}
+    users = queries.users_with_agency(session, usernames)
     names = {username: display for username, (display, _agency) in users.items()}
     # a task is named by the title its completion recorded, or while it is open by the task index's
     titles = {e["task_id"]: f"「{e['details']['title']}」" for e in events
               if e["action"] == "task.completed" and e["task_id"] and e["details"].get("title")}
     still_open = {e["task_id"] for e in events if e["task_id"] and e["task_id"] not in titles}
-    if still_open:
-        titles.update({row.id: f"「{row.title}」" for row in session.execute(
-            select(OpenTask.id, OpenTask.title).where(OpenTask.id.in_(still_open)))})
+    titles.update({task_id: f"「{title}」" for task_id, title in queries.open_task_titles(session, still_open).items()})
     entries = []
     for event in events:
         what, note = describe(event["action"], event["details"], titles.get(event["task_id"], "任务"), names)
