@@ -35,7 +35,7 @@ class DeadlineNotices:
         due = task.due_at.astimezone(SHANGHAI) if task.due_at else None
         context = {
             "task_title": task.title, "task_id": task.id, "complaint_id": task.complaint_id,
-            "agency_name": agency.name, "due_date": due.date().isoformat() if due else "",
+            "agency_name": agency.name, "due_date": f"{due.year}年{due.month}月{due.day}日" if due else "",
             "due_at": due.isoformat() if due else "", "assignee": task.assignee or "",
         }
         notify_users(session, self.outbox, user_ids=[u.id for u in recipients], template=step.step, context=context,

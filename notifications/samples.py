@@ -9,7 +9,7 @@ from typing import Any
 
 _COMPLAINANT = {"complainant_name": "张三", "tracking_no": "TS2026050600000018",
                 "agency_name": "太和县市场监督管理局"}
-_TASK = {"agency_name": "太和县市场监督管理局", "task_title": "受理审查", "due_date": "2026-05-13"}
+_TASK = {"agency_name": "太和县市场监督管理局", "task_title": "受理审查", "due_date": "2026年5月13日"}
 
 SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     "acceptance": _COMPLAINANT,
@@ -27,6 +27,6 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     "reminder": _TASK,
     "overdue": {**_TASK, "assignee": "th-amr.liaison"},
     "escalation": {**_TASK, "assignee": ""},
-    "digest": {"count": 2, "items": [{"subject": "【即将到期】受理审查（2026-05-13 到期）", "text": "…"},
-                                     {"subject": "【即将到期】办结（2026-05-14 到期）", "text": "…"}]},
+    "digest": {"count": 2, "items": [{"subject": "【即将到期】受理审查（2026年5月13日 到期）", "text": "…"},
+                                     {"subject": "【即将到期】办结（2026年5月14日 到期）", "text": "…"}]},
 }

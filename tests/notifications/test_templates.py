@@ -63,7 +63,7 @@ def test_what_the_notices_say() -> None:
     assert "经营者于 2026 年 5 月 20 日前退还货款 2999 元" in render("agreement", sample["agreement"]).text
     digest = render("digest", sample["digest"])
     assert digest.subject == "今日到期提醒汇总（共 2 项）"
-    assert "1. 【即将到期】受理审查（2026-05-13 到期）\n2. 【即将到期】办结（2026-05-14 到期）" in digest.text
+    assert "1. 【即将到期】受理审查（2026年5月13日 到期）\n2. 【即将到期】办结（2026年5月14日 到期）" in digest.text
     assert "经办人：th-amr.liaison" in render("overdue", sample["overdue"]).text
     assert "尚无人认领" in render("overdue", {**sample["overdue"], "assignee": ""}).text
 
