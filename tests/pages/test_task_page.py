@@ -11,6 +11,7 @@ import httpx
 import lxml.html
 from lxml.html import HtmlElement
 
+from engine.clock import SHANGHAI
 from tests.pages.conftest import Pages, csrf_of
 from tests.workflows.scenario import ID_NUMBER
 from web.form_fields import form_fields, parse_submission
@@ -337,6 +338,21 @@ def test_submitting_the_review_goes_on_to_arranging_mediation(pages: Pages) -> N
     assert gone.status_code == 410 and "<h1>任务已办结</h1>" in gone.text
     again = post(pages, f"/tasks/{task_id}/complete", {"decision": "accept"}, token=csrf_of(gone.text))
     assert again.status_code == 409 and "<h1>任务已办结</h1>" in again.text
+
+
+def test_the_mediation_task_shows_the_mediation_time_limit(pages: Pages) -> None:
+    """The mediation period is kept by a timer of the process, not by the task's deadline: the page says
+    when it runs out all the same."""
+    submitted, task_id = review_task(pages)
+    pages.sign_in(LIAISON)
+    post(pages, f"/tasks/{task_id}/complete", {"decision": "accept"})
+    arrange = pages.api.task(LIAISON, "arrange_mediation", submitted["id"])
+    post(pages, f"/tasks/{arrange['id']}/complete", {"mediator": "self"})
+    mediate = pages.api.task(LIAISON, "mediate", submitted["id"])
+    [due] = pages.scenario.pending_timers(pages.scenario.complaint(submitted["id"]))
+    page = open_task(pages, mediate["id"])
+    assert text(one(page, '//div[@class="timer"]')) == (
+        f"调解期限{due.astimezone(SHANGHAI).year}年{due.astimezone(SHANGHAI).month}月{due.astimezone(SHANGHAI).day}日")
 
 
 def test_a_submission_that_opens_no_task_of_yours_returns_to_the_inbox(pages: Pages) -> None:

@@ -133,6 +133,9 @@ def task_context(product: Product, session: Session, me: SignedIn, view: TaskVie
                                                                 frozenset(member.roles)), task.lane)]
     complaint = queries.task_complaint(session, task.complaint_id, agency_id) if task.complaint_id else None
     timeline = timeline_for(session, complaint.complaint, agency_id) if complaint else []
+    # a time limit kept by a timer of the process (the mediation period), not by the task's own deadline
+    timers = [(timer["label"], chinese_date(timer["due_at"]))
+              for timer in queries.complaint_timers(session, product.specs, complaint.complaint)] if complaint else []
     return {
         "task": task, "due": chinese_date(task.due_at),
         "state": deadline_state(task.due_at, task.suspended_at is not None, task.provisional, now,
@@ -144,7 +147,7 @@ def task_context(product: Product, session: Session, me: SignedIn, view: TaskVie
         "problem": outcome.problem, "notice": outcome.notice, "colleagues": colleagues, "me_username": actor.username,
         "agencies": [a for a in queries.active_agencies(session) if a.code != actor.agency_code]
         if any(f.agency_code for f in fields) else [],
-        "complaint": complaint, "timeline": timeline,
+        "complaint": complaint, "timeline": timeline, "timers": timers,
     }
 
 
