@@ -1,5 +1,6 @@
-"""A complaint worked through the task pages in Chromium, from the inbox to the last task: review (with a
-refused submission first), arranging mediation, mediating (keyboard only), closing and the follow-up call.
+"""A complaint worked through the pages in Chromium, from its registration to the last task: intake by a
+liaison, review (with a refused submission first), arranging mediation, mediating (keyboard only), closing
+and the follow-up call.
 Fields required only for some answers stay hidden until they are needed; nothing is asked of another
 origin, no script fails and the CSP refuses nothing."""
 
@@ -11,7 +12,7 @@ from playwright.sync_api import Page, Response, expect
 
 from tests.browser.conftest import Visit
 from tests.browser.test_sign_in_and_inbox import focused_name, on_path, sign_in
-from tests.workflows.scenario import Scenario
+from tests.workflows.scenario import ID_NUMBER, Scenario
 
 TAIHE = "th-amr"
 
@@ -41,14 +42,31 @@ def no_sideways_scrolling(page: Page) -> bool:
     return fits
 
 
-def test_a_liaison_works_a_complaint_through_the_task_pages(s: Scenario, visit: Visit) -> None:
-    complaint = s.submit()
-    [review] = s.inbox(TAIHE, complaint)
+def register_by_phone(page: Page) -> None:
+    """The liaison takes a complaint by telephone and registers it through 登记投诉."""
+    page.get_by_role("link", name="登记投诉").click()
+    page.wait_for_url(on_path("/complaints/new"))
+    page.locator("input[name='kind'][value='complaint']").check()
+    for name, value in (("complainant.name", "张三"), ("complainant.phone", "13812345678"),
+                        ("complainant.id_number", ID_NUMBER), ("business.name", "太和县某某电器商行"),
+                        ("business.address", "安徽省阜阳市太和县城关镇人民路1号"), ("subject", "空调制冷故障"),
+                        ("description", "购买的空调一周后不制冷，商家拒绝维修。"), ("amount", "3299")):
+        page.locator(f"[name='{name}']").fill(value)
+    page.locator("select[name='business.region_code']").select_option("341222")
+    page.locator("select[name='category']").select_option("quality")
+    page.get_by_role("button", name="登记", exact=True).click()
+    page.wait_for_load_state()
+
+
+def test_a_liaison_takes_a_complaint_from_intake_to_close_through_the_pages(s: Scenario, visit: Visit) -> None:
     page = visit.page
     sign_in(visit)
 
-    # ---- the review task, opened from the inbox
-    page.locator(f"table.inbox a[href='/tasks/{review.id}']").click()
+    # ---- intake: the complaint is registered and its review opens at once
+    register_by_phone(page)
+    [review] = s.inbox(TAIHE)
+    assert review.task_name == "review" and review.complaint_id is not None
+    complaint = s.complaint(review.complaint_id)
     page.wait_for_url(on_path(f"/tasks/{review.id}"))
     expect(page.locator("h1")).to_have_text(f"受理审查 · {complaint.tracking_no}")
     expect(page.locator(".task-meta .deadline")).to_contain_text("2026年11月27日")
