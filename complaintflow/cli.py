@@ -73,11 +73,14 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def seed(demo: Annotated[bool, typer.Option("--demo", help="create the demo agencies and users")] = False) -> None:
+def seed(demo: Annotated[bool, typer.Option("--demo", help="create the demo agencies and users")] = False,
+         samples: Annotated[bool, typer.Option("--samples", help=(
+             "with --demo: also register a few sample complaints for a trial (only into a database without "
+             "complaints)"))] = False) -> None:
     """Create the demo agencies, users and reference workflows (idempotent)."""
     if not demo:
         _fail("nothing to do: pass --demo")
-    from complaintflow.services.demo import seed_demo
+    from complaintflow.services.demo import seed_demo, seed_sample_complaints
 
     product = _product()
     try:
@@ -91,6 +94,14 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="create the demo agen
         typer.echo(f"  {username:24} {password if password is not None else '(已存在 / exists)'}")
     for filename, deployed in seeded.workflows:
         typer.echo(_deployed(filename, deployed))
+    if samples:
+        product = _product()
+        try:
+            numbers = seed_sample_complaints(product)
+        finally:
+            product.close()
+        typer.echo(f"示例投诉 / sample complaints: {'、'.join(numbers)}" if numbers
+                   else "已有投诉，未添加示例 / complaints exist: no samples added")
 
 
 def _deployed(filename: str, deployed: Deployed) -> str:

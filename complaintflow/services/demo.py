@@ -1,11 +1,20 @@
-"""The demo: its agencies and users, and the reference workflows, for a first start or a trial."""
+"""The demo: its agencies and users, the reference workflows and a few sample complaints, for a first start
+or a trial."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from agencies import demo
+from agencies.repository import get_user
+from agencies.tables import Complaint
+from agencies.users import actor_for
+from complaintflow.services import complaints, tasks
 from complaintflow.services.workflows import Deployed, upload_and_deploy_in
 from complaintflow.wiring import Product
 from engine.runner import Actor
@@ -36,3 +45,53 @@ def seed_demo(product: Product, password: str | None, actor: Actor,
                                                                      path.name, actor, only_if_new=True)))
         uow.commit()
     return seeded
+
+
+SAMPLE_RECEIVER = "th-amr.liaison"
+_BUSINESS = {"name": "太和县某某电器商行", "region_code": "341222", "address": "安徽省阜阳市太和县城关镇人民路1号"}
+
+
+def _person(name: str, phone: str, id_number: str) -> dict[str, str]:
+    return {"name": name, "phone": phone, "id_number": id_number}
+
+
+# (days before now it was received, the body, the answers that move it on: task name → form data)
+SAMPLES: tuple[tuple[int, dict[str, Any], tuple[tuple[str, dict[str, Any]], ...]], ...] = (
+    (0, {"complainant": _person("张三", "13812345678", "341222199903122316"), "category": "quality",
+         "subject": "空调安装后不制冷", "amount": "3299.00",
+         "description": "11月购买的空调安装后一直不制冷，商家以安装公司责任为由拒绝维修。"}, ()),
+    (14, {"complainant": _person("李四", "13900001111", "341222200007184522"), "category": "after_sales",
+          "subject": "手机屏幕坏点商家拒绝退换", "amount": "2499.00",
+          "description": "购买手机第三天发现屏幕有坏点，商家称不影响使用，拒绝退换。"}, ()),
+    (3, {"complainant": _person("王五", "13700002222", "341222199801051035"), "category": "contract",
+         "subject": "预付卡门店停业无法退费", "amount": "1800.00",
+         "description": "健身房预付卡余额 1800 元，门店突然停业，联系不上经营者。"},
+     (("review", {"decision": "accept"}), ("arrange_mediation", {"mediator": "self"}))),
+)
+
+
+def seed_sample_complaints(product: Product) -> list[str]:
+    """A few complaints for a trial, registered by Taihe's liaison: one just received, one whose acceptance
+    deadline has passed, one accepted and in mediation by the bureau. Only into a database without
+    complaints (a trial's first start), so it never mixes with real work; their tracking numbers."""
+    with product.uow() as uow:
+        if uow.session.scalar(select(Complaint.id).limit(1)) is not None:
+            return []
+        user = get_user(uow.session, SAMPLE_RECEIVER)
+        if user is None:
+            return []
+        actor = actor_for(uow.session, user)
+    now = product.clock.now()
+    numbers = []
+    for days_ago, body, steps in SAMPLES:
+        received_at = (now - timedelta(days=days_ago)).isoformat()
+        payload = {"kind": "complaint", "business": _BUSINESS, "received_at": received_at, **body}
+        submitted = complaints.submit(product, payload, actor)
+        assert isinstance(submitted, complaints.Submitted)  # no Idempotency-Key: never a replay
+        numbers.append(submitted.complaint.tracking_no)
+        opened = submitted.opened_tasks
+        for name, data in steps:
+            task = next(t for t in opened if t.task_name == name)
+            tasks.claim_task(product, task.id, actor)
+            opened = tasks.complete_task(product, task.id, data, actor).next_tasks
+    return numbers
