@@ -29,8 +29,11 @@ class UploadResult:
 
 
 def upload(session: Session, xml: bytes | str, *, filename: str, actor: str | None, now: datetime,
-           known_rules: Collection[str] | None) -> UploadResult:
-    """Validate and store a file as the next version of its key (same content → same version).
+           known_rules: Collection[str] | None, comment: str | None = None,
+           based_on: int | None = None) -> UploadResult:
+    """Validate and store a file as the next version of its key (same content → same version). A version
+    saved from the editor keeps the admin's ``comment`` and the version it was edited from (``based_on``)
+    in its ``meta``.
 
     A message the file throws must be caught in it or start a deployed workflow: deploy the
     catching workflow (e.g. ``case_conversion``) first."""
@@ -46,7 +49,8 @@ def upload(session: Session, xml: bytes | str, *, filename: str, actor: str | No
     version = SpecVersion(
         key=bundle.key, version=latest + 1, filename=filename, bpmn_xml=raw.decode("utf-8"), sha256=digest,
         spec_json=spec_to_json(bundle), top_spec=bundle.top_spec.name, start_messages=bundle.start_messages,
-        meta={"process_properties": bundle.process_properties, "process_names": bundle.process_names},
+        meta={"process_properties": bundle.process_properties, "process_names": bundle.process_names,
+              **({"comment": comment} if comment else {}), **({"based_on": based_on} if based_on else {})},
         uploaded_by=actor, uploaded_at=now,
     )
     session.add(version)

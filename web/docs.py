@@ -43,7 +43,8 @@ VENDOR_ASSETS = {  # /static/vendor/<package>/<file>, besides Swagger UI's
 }
 # web/static/<file>, served at /static/app/<file>: the frame's stylesheet, and each page's own script and style
 APP_ASSETS = {"docs.js": JS, "app.css": CSS, "task.css": CSS, "task-form.js": JS, "complaint.css": CSS,
-              "diagram.js": JS, "public.css": CSS, "supervision.css": CSS, "favicon.svg": "image/svg+xml"}
+              "diagram.js": JS, "public.css": CSS, "supervision.css": CSS, "favicon.svg": "image/svg+xml",
+              "editor.js": JS, "editor.css": CSS, "admin.css": CSS, "workflow-diff.js": JS}
 
 # the pages' policy, plus what Swagger UI needs: inline styles (it sets some on elements it builds) and
 # data: images (its icons are data URIs in its stylesheet). Scripts still come from this origin only.

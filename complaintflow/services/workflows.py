@@ -30,10 +30,12 @@ class Deployed:
     deployed: bool
 
 
-def upload_workflow(product: Product, xml: bytes, filename: str, actor: Actor) -> UploadResult:
-    """Store a validated file as the next version of its key (the same content is the same version)."""
+def upload_workflow(product: Product, xml: bytes, filename: str, actor: Actor, *, comment: str | None = None,
+                    based_on: int | None = None) -> UploadResult:
+    """Store a validated file as the next version of its key (the same content is the same version); from the
+    editor, with the admin's comment and the version it was edited from."""
     with product.uow() as uow:
-        result = _upload(uow.session, product, xml, filename, actor)
+        result = _upload(uow.session, product, xml, filename, actor, comment=comment, based_on=based_on)
         uow.commit()
         return result
 
@@ -67,10 +69,11 @@ def upload_and_deploy_in(session: Session, product: Product, xml: bytes, filenam
     return Deployed(version, created=result.created, deployed=True)
 
 
-def _upload(session: Session, product: Product, xml: bytes, filename: str, actor: Actor) -> UploadResult:
+def _upload(session: Session, product: Product, xml: bytes, filename: str, actor: Actor, *,
+            comment: str | None = None, based_on: int | None = None) -> UploadResult:
     now = product.clock.now()
     result = upload(session, xml, filename=filename, actor=actor.username, now=now,
-                    known_rules=product.deadlines.rule_names())
+                    known_rules=product.deadlines.rule_names(), comment=comment, based_on=based_on)
     audit.record(session, actor=actor.username, action="workflow.uploaded", at=now, agency_code=actor.agency_code,
                  details={"key": result.version.key, "version": result.version.version,
                           "sha256": result.version.sha256, "created": result.created})

@@ -77,11 +77,11 @@ def test_signing_in_sets_an_http_only_lax_session_cookie_and_root_leads_to_the_i
     assert '<nav class="sidebar"' in page and '<a href="/tasks" aria-current="page">待办任务</a>' in page
 
 
-def test_the_administrator_starts_at_the_api_documentation(pages: Pages) -> None:
-    assert pages.login("admin").headers["location"] == "/docs"
-    assert pages.get("/").headers["location"] == "/docs"
+def test_the_administrator_starts_at_the_workflows(pages: Pages) -> None:
+    assert pages.login("admin").headers["location"] == "/admin/workflows"
+    assert pages.get("/").headers["location"] == "/admin/workflows"
     inbox = pages.get("/tasks")
-    assert inbox.status_code == 403 and "（管理员）" in inbox.text and 'href="/docs"' in inbox.text
+    assert inbox.status_code == 403 and "（管理员）" in inbox.text and 'href="/admin/workflows"' in inbox.text
 
 
 def test_the_session_cookie_is_secure_over_https(pages: Pages) -> None:

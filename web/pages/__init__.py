@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.pages import auth, complaints, inbox, intake, notifications, public, supervision, task
+from web.pages import (
+    admin_workflows,
+    auth,
+    complaints,
+    inbox,
+    intake,
+    notifications,
+    public,
+    supervision,
+    task,
+    workflow_editor,
+)
 
 # /complaints/new (intake) before /complaints/{id}
 ROUTERS: tuple[APIRouter, ...] = (auth.router, inbox.router, task.router, intake.router, complaints.router,
-                                  supervision.router, notifications.router, public.router)
+                                  supervision.router, notifications.router, public.router, workflow_editor.router,
+                                  admin_workflows.router)

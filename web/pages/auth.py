@@ -30,7 +30,7 @@ FormText = Annotated[str, Form()]
 def home_of(me: SignedIn) -> str:
     """Where a signed-in user starts: staff at their inbox; the administrator (no agency) at the API
     documentation until the administration pages exist."""
-    return "/tasks" if me.principal.actor.agency_code is not None else "/docs"
+    return "/tasks" if me.principal.actor.agency_code is not None else "/admin/workflows"
 
 
 @router.get("/")
@@ -66,7 +66,7 @@ async def login(request: Request, product: ProductDep, username: FormText = "", 
     if user is None:
         return _login_page(request, product, next=target, username=username, error=WRONG_CREDENTIALS, status=401)
     value, _session = sessions.issue_session(user.id, user.username, user.session_epoch, product.secret_key, now)
-    start = "/tasks" if user.agency_id is not None else "/docs"
+    start = "/tasks" if user.agency_id is not None else "/admin/workflows"
     response = RedirectResponse(target or start, status_code=303)
     sessions.forget_login_form(response, request)  # it has served
     sessions.set_session_cookie(response, request, value)

@@ -86,8 +86,8 @@ def inbox(request: Request, product: ProductDep, session: SessionDep, me: Signed
         return to_login(request)
     agency_code = me.principal.actor.agency_code
     if agency_code is None:
-        return error_page(request, me, 403, "无待办任务", "系统管理员账号不属于任何机构，没有待办任务。", "/docs",
-                          "查看接口文档")
+        return error_page(request, me, 403, "无待办任务", "系统管理员账号不属于任何机构，没有待办任务。",
+                          "/admin/workflows", "前往流程管理")
     chosen = filter_key if filter_key in FILTERS else ""
     number = _page_number(page_raw)
     assignee, overdue = FILTERS[chosen]

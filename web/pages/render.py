@@ -53,7 +53,7 @@ def frame(me: SignedIn | None) -> dict[str, Any]:
     user = me.principal.user
     return {"me": {"display_name": user.display_name, "agency_name": user.agency_name or "",
                    "roles": "、".join(ROLE_NAMES.get(role, role) for role in user.roles),
-                   "supervisor": "supervisor" in user.roles, "unread": me.unread},
+                   "supervisor": "supervisor" in user.roles, "admin": "admin" in user.roles, "unread": me.unread},
             "csrf_token": me.session.csrf}
 
 
