@@ -125,7 +125,7 @@ def workflows_validate(file: Path) -> None:
         typer.echo(f"{file}: 无效 / invalid ({len(exc.issues)} 个问题 / issues)", err=True)
         for issue in exc.issues:
             name = f" ({issue.element_name})" if issue.element_name else ""
-            typer.echo(f"  {issue.element_id or '-'}{name}: {issue.message}", err=True)
+            typer.echo(f"  {issue.where}{name}: {issue.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{file}: 有效 / valid — {bundle.key}, {len(bundle.tasks)} 个人工任务 / human tasks")
 
@@ -142,7 +142,7 @@ def workflows_deploy(file: Path) -> None:
         typer.echo(_deployed(file.name, upload_and_deploy(product, file.read_bytes(), file.name, _admin())))
     except InvalidWorkflow as exc:
         for issue in exc.issues:
-            typer.echo(f"  {issue.element_id or '-'}: {issue.message}", err=True)
+            typer.echo(f"  {issue.where}: {issue.message}", err=True)
         raise typer.Exit(1) from None
     finally:
         product.close()

@@ -50,19 +50,29 @@ class InvalidInput(EngineError):
 
 @dataclass(frozen=True)
 class WorkflowIssue:
-    """One problem in a BPMN file, pointing at the element an admin must fix."""
+    """One problem in a BPMN file, pointing at the element an admin must fix and/or its line in the file.
+
+    ``line`` is 1-based; it is the only pointer for nodes without an id (a missing child element, an
+    XML syntax error …)."""
 
     element_id: str | None
     message: str
     element_name: str | None = None
+    line: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"element_id": self.element_id, "element_name": self.element_name, "message": self.message}
+        return {"element_id": self.element_id, "element_name": self.element_name, "message": self.message,
+                "line": self.line}
+
+    @property
+    def where(self) -> str:
+        """The element id, else 「第 N 行」, else "-" (for one-line summaries)."""
+        return self.element_id or (f"第 {self.line} 行" if self.line is not None else "-")
 
 
 class InvalidWorkflow(EngineError):
     def __init__(self, issues: list[WorkflowIssue]) -> None:
-        super().__init__("; ".join(f"{i.element_id or '-'}: {i.message}" for i in issues))
+        super().__init__("; ".join(f"{i.where}: {i.message}" for i in issues))
         self.issues = issues
 
 

@@ -193,6 +193,7 @@ class IssueOut(Model):
     element_id: str | None
     element_name: str | None
     message: str
+    line: int | None = Field(None, description="1-based line in the file; the only pointer for nodes without an id")
 
 
 class ValidationOut(Model):

@@ -20,13 +20,14 @@ from functools import cached_property
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.bpmn.spiff_messages import parser_issue
 from engine.bpmn.xml_safety import parse_bpmn_xml
+from engine.bpmn.xsd_messages import schema_issues
 from engine.errors import InvalidWorkflow, WorkflowIssue
 
 NS = {
@@ -127,13 +128,19 @@ def utf8_xml(xml: bytes | str) -> bytes:
             text = xml.decode(encoding)
         except LookupError:
             raise InvalidWorkflow([WorkflowIssue(None, f"不支持的文件编码 {encoding} / unsupported file encoding "
-                                                       f"{encoding!r}: save the file as UTF-8")]) from None
+                                                       f"{encoding!r}: save the file as UTF-8", line=1)]) from None
         except UnicodeDecodeError as exc:
             raise InvalidWorkflow([WorkflowIssue(None, f"文件内容与编码 {encoding} 不符（第 {exc.start} 字节）/ the "
                                                        f"file does not match its encoding {encoding} (byte "
-                                                       f"{exc.start}): save it as UTF-8")]) from None
+                                                       f"{exc.start}): save it as UTF-8",
+                                                 line=_line_of_byte(xml, exc.start, encoding))]) from None
     text = _DECLARATION_ENCODING.sub(r"\1\2UTF-8\2", text.lstrip("\ufeff"), count=1)
     return text.encode("utf-8")
+
+
+def _line_of_byte(xml: bytes, offset: int, encoding: str) -> int:
+    """The 1-based line holding byte ``offset`` (the bytes before it are valid in the encoding)."""
+    return xml[:offset].decode(encoding, errors="replace").count("\n") + 1
 
 
 def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBundle, etree._Element]:
@@ -141,6 +148,9 @@ def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBu
 
     The file is read as UTF-8 (``utf8_xml``) so that the validation and the stored text agree."""
     root = parse_bpmn_xml(utf8_xml(xml))
+    schema_errors = schema_issues(root)
+    if schema_errors:
+        raise InvalidWorkflow(schema_errors)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename)
@@ -157,19 +167,11 @@ def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBu
             key = collaborations[0]
             top_spec, subprocess_specs = parser.get_collaboration(key)
         else:
-            raise InvalidWorkflow([WorkflowIssue(None, "没有可执行的流程 (isExecutable=\"true\") / the file has no "
-                                                       "executable process: nothing here can run")])
-    except ValidationException as exc:
-        message = str(exc).split("\n")[0]
-        if ", b'<" in message:  # SpiffWorkflow quotes the raw XML of the element: the id says enough
-            message = message[:message.index(", b'<")] + ")"
-        raise InvalidWorkflow([WorkflowIssue(exc.id or None, message, exc.name or None)]) from None
+            raise InvalidWorkflow([_no_executable_process(root)])
     except InvalidWorkflow:
         raise
     except Exception as exc:  # SpiffWorkflow raises many kinds on odd input: report, never crash
-        detail = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-        raise InvalidWorkflow([WorkflowIssue(getattr(exc, "id", None) or None, "无法解析 / cannot parse: "
-                                             f"{type(exc).__name__}: {detail.splitlines()[0][:200]}")]) from None
+        raise InvalidWorkflow([parser_issue(exc, root)]) from None
 
     processes = root.xpath("//bpmn:process", namespaces=NS)
     bundle = SpecBundle(
@@ -187,6 +189,16 @@ def load_bundle(xml: bytes | str, filename: str = "upload.bpmn") -> tuple[SpecBu
     if issues:
         raise InvalidWorkflow(issues)
     return bundle, root
+
+
+def _no_executable_process(root: etree._Element) -> WorkflowIssue:
+    """Points at the first pool's process (where ``isExecutable`` goes), else at the file's root."""
+    message = ("没有可执行的流程：请将要运行的流程标为可执行 (isExecutable=\"true\") / the file has no "
+               "executable process: nothing here can run")
+    pools = root.xpath("//bpmn:participant/@processRef", namespaces=NS)
+    processes = root.xpath("//bpmn:process", namespaces=NS)
+    first = next((p for ref in pools for p in processes if p.get("id") == ref), processes[0] if processes else root)
+    return WorkflowIssue(first.get("id"), message, first.get("name") or None, first.sourceline)
 
 
 def collect_tasks(bundle: SpecBundle) -> list[WorkflowIssue]:

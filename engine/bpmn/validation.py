@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 
+from engine.bpmn.issue_location import with_lines
 from engine.bpmn.loader import NS, SpecBundle, TaskDefinition, load_bundle
 from engine.bpmn.xml_safety import parse_bpmn_xml
 from engine.errors import InvalidWorkflow, ScriptError, WorkflowIssue
@@ -261,12 +262,12 @@ def validate_bpmn(
     try:
         bundle, root = load_bundle(xml, filename)
     except InvalidWorkflow as exc:
-        raise InvalidWorkflow(foreign + exc.issues) from None
+        raise InvalidWorkflow(with_lines(foreign + exc.issues, root)) from None
     issues = foreign + compile_all(bundle) + lint(bundle, root, known_rules) + loop_issues(root)
     if external_catchers is not None:
         issues += message_issues(root, external_catchers)
     if extra_rules is not None:
         issues += extra_rules(bundle)
     if issues:
-        raise InvalidWorkflow(issues)
+        raise InvalidWorkflow(with_lines(issues, root))
     return bundle
