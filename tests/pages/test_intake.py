@@ -127,4 +127,5 @@ def test_the_page_runs_under_the_content_security_policy(pages: Pages) -> None:
     pages.sign_in("th-amr.liaison")
     assets = assert_self_contained(pages.get(PATH))
     assets += assert_self_contained(register(pages, subject=""))
-    assert sorted(set(assets)) == ["/static/app/app.css", "/static/app/public.css", "/static/vendor/htmx/htmx.min.js"]
+    assert sorted(set(assets)) == ["/static/app/app.css", "/static/app/favicon.svg", "/static/app/public.css",
+                                   "/static/vendor/htmx/htmx.min.js"]

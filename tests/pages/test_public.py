@@ -305,6 +305,7 @@ def test_the_pages_run_under_the_content_security_policy_and_escape_what_was_typ
     number, code = submit(pages)
     assets += assert_self_contained(pages.get("/public/complaints/submitted"))
     assets += assert_self_contained(track(pages, number, code))
-    assert sorted(set(assets)) == ["/static/app/app.css", "/static/app/public.css", "/static/vendor/htmx/htmx.min.js"]
+    assert sorted(set(assets)) == ["/static/app/app.css", "/static/app/favicon.svg", "/static/app/public.css",
+                                   "/static/vendor/htmx/htmx.min.js"]
     served = pages.get("/static/app/public.css")
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/css")
