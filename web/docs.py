@@ -38,13 +38,18 @@ ASSETS = {  # the only files of the package that are served
 VENDOR_ASSETS = {  # /static/vendor/<package>/<file>, besides Swagger UI's
     "htmx": (HTMX, {"htmx.min.js": JS}),
     # the diagram viewer (with zoom and pan) and the two stylesheets it needs; its icon font is the modeler's
-    "bpmn-js": (BPMN_JS, {"bpmn-navigated-viewer.production.min.js": JS}),
+    "bpmn-js": (BPMN_JS, {"bpmn-navigated-viewer.production.min.js": JS, "bpmn-modeler.production.min.js": JS}),
     "bpmn-js-assets": (BPMN_JS / "assets", {"diagram-js.css": CSS, "bpmn-js.css": CSS}),
+    # the modeler's palette and context pad icons: bpmn.css loads ../font/bpmn.woff2 (the embedded variant's
+    # data: URIs are refused by the pages' policy), which from /static/vendor/bpmn-font/ is /static/vendor/font/
+    "bpmn-font": (BPMN_JS / "assets" / "bpmn-font" / "css", {"bpmn.css": CSS}),
+    "font": (BPMN_JS / "assets" / "bpmn-font" / "font", {"bpmn.woff2": "font/woff2", "bpmn.woff": "font/woff"}),
 }
 # web/static/<file>, served at /static/app/<file>: the frame's stylesheet, and each page's own script and style
 APP_ASSETS = {"docs.js": JS, "app.css": CSS, "task.css": CSS, "task-form.js": JS, "complaint.css": CSS,
               "diagram.js": JS, "public.css": CSS, "supervision.css": CSS, "favicon.svg": "image/svg+xml",
-              "editor.js": JS, "editor.css": CSS, "admin.css": CSS, "workflow-diff.js": JS}
+              "editor.js": JS, "editor.css": CSS, "admin.css": CSS, "workflow-diff.js": JS,
+              "spiffworkflow.json": "application/json; charset=utf-8"}
 
 # the pages' policy, plus what Swagger UI needs: inline styles (it sets some on elements it builds) and
 # data: images (its icons are data URIs in its stylesheet). Scripts still come from this origin only.
