@@ -41,20 +41,22 @@ class Pages:
         """Open the sign-in page and post its form, as a browser would (redirects not followed)."""
         form = self.client.get("/login", params={"next": extra["next"]} if "next" in extra else None)
         assert form.status_code == 200, form.text
-        return self.client.post("/login", data={"username": username, "password": password,
-                                                "csrf_token": csrf_of(form.text), **extra})
+        response: httpx.Response = self.client.post("/login", data={
+            "username": username, "password": password, "csrf_token": csrf_of(form.text), **extra})
+        return response
 
     def sign_in(self, username: str) -> None:
         response = self.login(username)
         assert response.status_code == 303, response.text
 
     def session_cookie(self) -> str:
-        value = self.client.cookies.get(SESSION_COOKIE)
+        value: str | None = self.client.cookies.get(SESSION_COOKIE)
         assert value, "not signed in"
         return value
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(path, **kwargs)
+        response: httpx.Response = self.client.get(path, **kwargs)
+        return response
 
     def sign_out_locally(self) -> None:
         """Forget the cookies (another person at the same browser)."""
