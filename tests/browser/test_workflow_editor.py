@@ -1,19 +1,19 @@
 """The BPMN editor in Chromium: the reference workflow opens in the modeler and exports unchanged in
 meaning; an admin renames the review task, adds a form field and changes its deadline rule through the
-panel, checks and saves version 2, which — once deployed — gives the liaison's review page the new
-field. A broken diagram gets its errors pinned on the elements. Nothing is asked of another origin and
-the Content-Security-Policy refuses nothing."""
+panel, checks and saves version 2, sees the diff mark the task, deploys it — the liaison's review page
+then has the new field — and rolls back to version 1. A broken diagram gets its errors pinned on the
+elements. Nothing is asked of another origin and the Content-Security-Policy refuses nothing."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from complaintflow.services import workflows
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecVersion
 from engine.serialization import spec_to_json
@@ -36,7 +36,8 @@ def sign_in_as_admin(visit: Visit, path: str = EDITOR) -> None:
     form.locator("input[name=password]").fill(PASSWORD)
     form.locator("button[type=submit]").click()
     page.wait_for_url(on_path(path))
-    expect(page.locator("#editor-canvas")).to_have_attribute("data-editor-state", "ready")
+    if "/versions/" in path:
+        expect(page.locator("#editor-canvas")).to_have_attribute("data-editor-state", "ready")
 
 
 def shape(page: Page, element_id: str) -> Any:
@@ -155,8 +156,16 @@ def test_an_admin_edits_the_review_task_and_the_liaison_sees_the_new_field(s: Sc
         if k != "properties"}
     assert version(s, 1).bpmn_xml == REFERENCE.decode()
 
-    # deployed, the next complaint's review task shows the field to the liaison
-    workflows.deploy_workflow(s.product, "complaint_handling", 2, s.actor("admin"))
+    # the diff against version 1 marks the edited task
+    page.goto("/admin/workflows/complaint_handling/diff?from=1&to=2")
+    expect(page.locator("#diagram-to")).to_have_attribute("data-diagram-state", "ready")
+    expect(page.locator('#diagram-to g.djs-element[data-element-id="review"]')).to_have_class(re.compile("cf-changed"))
+    expect(page.locator('table.diff-table tr[data-element-id="review"] .details')).to_contain_text("联系电话核实情况")
+
+    # deployed from the list of versions: the next complaint's review task shows the field to the liaison
+    page.goto("/admin/workflows")
+    page.locator("#version-complaint_handling-2").get_by_role("button", name="发布").click()
+    expect(page.locator("p.notice")).to_contain_text("已发布第 2 版")
     complaint = s.submit()
     task = s.task("th-amr", "review", complaint)
     page.locator("#logout button").click()
@@ -167,6 +176,22 @@ def test_an_admin_edits_the_review_task_and_the_liaison_sees_the_new_field(s: Sc
     expect(field).to_be_visible()
     expect(field).to_have_attribute("name", "phone_check")
     expect(page.locator("h1")).to_contain_text("受理审查及电话核实")
+
+    # rolled back to version 1: the complaint after that is handled without the field again
+    page.locator("#logout button").click()
+    page.wait_for_url(on_path("/login"))
+    sign_in_as_admin(visit, "/admin/workflows")
+    page.locator("#version-complaint_handling-1").get_by_role("button", name="回滚到此版本").click()
+    expect(page.locator("p.notice")).to_contain_text("已发布第 1 版")
+    later = s.task("th-amr", "review", s.submit())
+    page.locator("#logout button").click()
+    page.wait_for_url(on_path("/login"))
+    sign_in(visit)
+    page.goto(f"/tasks/{later.id}")
+    expect(page.locator("h1")).to_contain_text("受理审查")
+    expect(page.get_by_label("联系电话核实情况（选填）")).to_have_count(0)
+    page.goto(f"/tasks/{task.id}")  # the complaint started on version 2 keeps it
+    expect(page.get_by_label("联系电话核实情况（选填）")).to_be_visible()
     visit.assert_clean()
 
 
