@@ -48,7 +48,7 @@ VENDOR_ASSETS = {  # /static/vendor/<package>/<file>, besides Swagger UI's
 # web/static/<file>, served at /static/app/<file>: the frame's stylesheet, and each page's own script and style
 APP_ASSETS = {"docs.js": JS, "app.css": CSS, "task.css": CSS, "task-form.js": JS, "complaint.css": CSS,
               "diagram.js": JS, "public.css": CSS, "supervision.css": CSS, "favicon.svg": "image/svg+xml",
-              "editor.js": JS, "editor.css": CSS, "admin.css": CSS, "workflow-diff.js": JS,
+              "editor.js": JS, "editor.css": CSS, "admin.css": CSS, "workflow-diff.js": JS, "diagram-kit.js": JS,
               "spiffworkflow.json": "application/json; charset=utf-8"}
 
 # the pages' policy, plus what Swagger UI needs: inline styles (it sets some on elements it builds) and

@@ -170,6 +170,7 @@ def test_a_complaints_file(pages: Pages) -> None:
     assert " ".join(box.text_content().split()) == "流程图需要启用 JavaScript 才能显示，本页其他内容不受影响。"
     assert tree.xpath('//script/@src') == ["/static/vendor/htmx/htmx.min.js",
                                            "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
+                                           "/static/app/diagram-kit.js",
                                            "/static/app/diagram.js"]
     assert not tree.xpath("//script[not(@src)]") and not tree.xpath("//*[@style]")
     for asset in tree.xpath('//script/@src | //link[@rel="stylesheet"]/@href'):

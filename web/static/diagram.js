@@ -1,5 +1,5 @@
-/* The process diagram of a complaint page: draws the BPMN diagram with bpmn-js's viewer (from
-   /static/vendor/bpmn-js, loaded before this file) and marks where the process stands — the path taken
+/* The process diagram of a complaint page: draws the BPMN diagram with bpmn-js's viewer and marks where
+   the process stands (bpmn-js and diagram-kit.js are loaded before this file) — the path taken
    (cf-completed), the open tasks and waiting events (cf-current), tasks whose clock is stopped
    (cf-suspended) — with a badge on each running timer giving its time limit (调解期限：2027年1月18日).
 
@@ -11,41 +11,13 @@
   "use strict";
 
   var MARKERS = [["completed", "cf-completed"], ["current", "cf-current"], ["suspended", "cf-suspended"]];
-  var ZOOM_STEP = 1.25;
+  var kit = window.cfDiagramKit;
   var READABLE = 0.85; // the zoom at which the labels read well: a large diagram opens there, on where it stands
 
   /* The date of an instant written in China's time (2027-01-18T23:59:59+08:00) as 2027年1月18日. */
   function chineseDate(iso) {
     var match = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
     return match ? Number(match[1]) + "年" + Number(match[2]) + "月" + Number(match[3]) + "日" : "";
-  }
-
-  function say(box, text, state) {
-    var message = document.createElement("p");
-    message.className = "diagram-message";
-    message.textContent = text;
-    box.replaceChildren(message);
-    box.dataset.diagramState = state;
-  }
-
-  function button(label, title, onClick) {
-    var element = document.createElement("button");
-    element.type = "button";
-    element.textContent = label;
-    element.title = title;
-    element.addEventListener("click", onClick);
-    return element;
-  }
-
-  function zoomControls(canvas) {
-    var bar = document.createElement("div");
-    bar.className = "diagram-zoom";
-    bar.append(
-      button("＋", "放大", function () { canvas.zoom(canvas.zoom() * ZOOM_STEP); }),
-      button("－", "缩小", function () { canvas.zoom(canvas.zoom() / ZOOM_STEP); }),
-      button("全图", "显示整个流程图", function () { canvas.zoom("fit-viewport", "auto"); })
-    );
-    return bar;
   }
 
   /* Show where the process stands: the whole diagram when it is small enough to read, else the open
@@ -103,21 +75,11 @@
   }
 
   function draw(box) {
-    if (typeof window.BpmnJS !== "function") {
-      say(box, "流程图组件未安装，无法显示流程图。", "error");
+    if (kit.viewerMissing(box)) {
       return;
     }
-    say(box, "正在加载流程图……", "loading");
-    fetch(box.dataset.diagramUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (response.status === 401) {
-          throw new Error("登录已过期，请重新登录后查看流程图。");
-        }
-        if (!response.ok) {
-          throw new Error("流程图加载失败，请刷新页面重试。");
-        }
-        return response.json();
-      })
+    kit.say(box, "正在加载流程图……", "loading");
+    kit.fetchJson(box.dataset.diagramUrl)
       .then(function (state) {
         var canvasBox = document.createElement("div");
         canvasBox.className = "diagram-canvas";
@@ -127,14 +89,11 @@
           var canvas = viewer.get("canvas");
           mark(viewer, state);
           focus(canvas, viewer.get("elementRegistry"), state.current || []);
-          box.prepend(zoomControls(canvas));
+          box.prepend(kit.zoomControls(canvas));
           box.dataset.diagramState = "ready";
         });
       })
-      .catch(function (error) {
-        var known = error && /[\u4e00-\u9fff]/.test(error.message);
-        say(box, known ? error.message : "流程图无法显示，请刷新页面重试。", "error");
-      });
+      .catch(function (error) { kit.fail(box, error); });
   }
 
   function start() {
