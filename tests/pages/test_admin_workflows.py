@@ -245,7 +245,7 @@ def test_only_administrators_see_the_pages(pages: Pages) -> None:
     listing = pages.get("/tasks")
     for path in paths:
         response = pages.get(path)
-        assert response.status_code == 403 and "流程管理页面仅供系统管理员使用" in response.text, path
+        assert response.status_code == 403 and "该页面仅供系统管理员使用" in response.text, path
     refused = pages.client.post(f"/admin/workflows/{KEY}/versions/1/deploy", data={"csrf_token": csrf_of(listing.text)})
     assert refused.status_code == 403 and "无权访问" in refused.text
     state = pages.get(f"/admin/instances/{complaint.process_instance_id}/diagram.json")

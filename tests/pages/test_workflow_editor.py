@@ -51,7 +51,7 @@ def test_only_an_admin_opens_the_editor(pages: Pages) -> None:
     pages.sign_in("th-amr.liaison")
     response = pages.get(EDITOR)
     assert response.status_code == 403
-    assert "流程编辑仅供系统管理员使用" in response.text
+    assert "该页面仅供系统管理员使用" in response.text
     page = lxml.html.fromstring(response.text)
     assert page.xpath("//textarea[@name='xml']") == []
 

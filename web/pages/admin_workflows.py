@@ -24,7 +24,7 @@ from complaintflow.services import workflows as service
 from engine.errors import NotFound
 from web import admin_queries
 from web.deps import MAX_ID, ProductDep, SessionDep
-from web.pages.render import chinese, error_page, page, stale_form, to_login
+from web.pages.render import admin_json_refusal, admin_refusal, chinese, error_page, page, stale_form
 from web.pages.sessions import SignedIn, SignedInDep, same_token
 
 router = APIRouter(include_in_schema=False)
@@ -33,20 +33,9 @@ FormText = Annotated[str, Form()]
 KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")  # as the API's workflow keys
 MAX_LISTED = 1000  # instance ids carried back in a migration's result
 LIST = "/admin/workflows"
-ADMIN_ONLY_TITLE = "无权访问"
-ADMIN_ONLY_TEXT = "流程管理页面仅供系统管理员使用。"
 NO_VERSION_TITLE = "未找到流程版本"
 NO_INSTANCE_TITLE = "未找到流程实例"
 KEEP_VERSION = "正在办理的流程实例仍按其启动时的版本运行，直至迁移到新版本。"
-
-
-def _refused(request: Request, me: SignedIn | None) -> Response | None:
-    """The answer for anyone but an administrator (sign in, or 403), else ``None``."""
-    if me is None:
-        return to_login(request)
-    if "admin" not in me.principal.user.roles:
-        return error_page(request, me, 403, ADMIN_ONLY_TITLE, ADMIN_ONLY_TEXT, "/", "返回首页")
-    return None
 
 
 def _number(raw: str | None) -> int | None:
@@ -69,7 +58,7 @@ def _no_version(request: Request, me: SignedIn, key: str) -> Response:
 @router.get("/admin/workflows")
 def versions(request: Request, session: SessionDep, me: SignedInDep, published: str | None = None,
              key: str | None = None) -> Response:
-    if (refused := _refused(request, me)) is not None:
+    if (refused := admin_refusal(request, me)) is not None:
         return refused
     assert me is not None
     listed = admin_queries.workflows(session)
@@ -108,7 +97,7 @@ def _version_row(v: admin_queries.VersionRow, deployed: int | None) -> dict[str,
 def deploy(request: Request, product: ProductDep, me: SignedInDep, key: str, number: str,
            csrf_token: FormText = "") -> Response:
     """Make this version the one new complaints use (a rollback when it is an earlier one)."""
-    if (refused := _refused(request, me)) is not None:
+    if (refused := admin_refusal(request, me)) is not None:
         return refused
     assert me is not None
     if not same_token(me.session.csrf, csrf_token):
@@ -144,7 +133,7 @@ def _pair(session: SessionDep, key: str, raw_from: str | None, raw_to: str | Non
 
 @router.get("/admin/workflows/{key}/diff")
 def diff(request: Request, session: SessionDep, me: SignedInDep, key: str) -> Response:
-    if (refused := _refused(request, me)) is not None:
+    if (refused := admin_refusal(request, me)) is not None:
         return refused
     assert me is not None
     chosen = _pair(session, key, request.query_params.get("from"), request.query_params.get("to"))
@@ -164,10 +153,8 @@ def diff(request: Request, session: SessionDep, me: SignedInDep, key: str) -> Re
 @router.get("/admin/workflows/{key}/diff.json")
 def diff_json(request: Request, session: SessionDep, me: SignedInDep, key: str) -> Response:
     """Both versions' diagrams and the elements to mark on each, for ``workflow-diff.js``."""
-    if me is None:
-        return JSONResponse({"detail": "未登录或登录已过期"}, status_code=401)
-    if "admin" not in me.principal.user.roles:
-        return JSONResponse({"detail": ADMIN_ONLY_TEXT}, status_code=403)
+    if (refused := admin_json_refusal(me)) is not None:
+        return refused
     chosen = _pair(session, key, request.query_params.get("from"), request.query_params.get("to"))
     if chosen is None:
         return JSONResponse({"detail": "未找到"}, status_code=404)
@@ -186,7 +173,7 @@ def diff_json(request: Request, session: SessionDep, me: SignedInDep, key: str) 
 @router.get("/admin/workflows/{key}/migrate")
 def migration(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep, key: str) -> Response:
     """The dry run for every running instance of the older version, and the result of the last move."""
-    if (refused := _refused(request, me)) is not None:
+    if (refused := admin_refusal(request, me)) is not None:
         return refused
     assert me is not None
     query = request.query_params
@@ -221,7 +208,7 @@ def migrate(request: Request, product: ProductDep, session: SessionDep, me: Sign
             to_version: Annotated[str, Form(alias="to")] = "") -> Response:
     """Move every instance the dry run finds safe, each in its own transaction; back to the page with
     which moved and which did not."""
-    if (refused := _refused(request, me)) is not None:
+    if (refused := admin_refusal(request, me)) is not None:
         return refused
     assert me is not None
     back = f"/admin/workflows/{key}/migrate?" + urlencode({"from": from_version, "to": to_version})
@@ -253,7 +240,7 @@ def migrate(request: Request, product: ProductDep, session: SessionDep, me: Sign
 @router.get("/admin/instances/{instance_id}")
 def instance(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep,
              instance_id: str) -> Response:
-    if (refused := _refused(request, me)) is not None:
+    if (refused := admin_refusal(request, me)) is not None:
         return refused
     assert me is not None
     number = _number(instance_id)
@@ -270,10 +257,8 @@ def instance(request: Request, product: ProductDep, session: SessionDep, me: Sig
 @router.get("/admin/instances/{instance_id}/diagram.json")
 def instance_diagram(product: ProductDep, session: SessionDep, me: SignedInDep, instance_id: str) -> Response:
     """The instance on its diagram, in the shape ``diagram.js`` draws (as a complaint's diagram)."""
-    if me is None:
-        return JSONResponse({"detail": "未登录或登录已过期"}, status_code=401)
-    if "admin" not in me.principal.user.roles:
-        return JSONResponse({"detail": ADMIN_ONLY_TEXT}, status_code=403)
+    if (refused := admin_json_refusal(me)) is not None:
+        return refused
     number = _number(instance_id)
     try:
         if number is None:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from engine.clock import SHANGHAI
@@ -72,6 +72,27 @@ def stale_form(request: Request, me: SignedIn | None, back: str) -> HTMLResponse
     past its session."""
     return error_page(request, me, 403, "请求已失效",
                       "页面已过期，或无法确认该请求来自本系统的页面，操作未执行。请返回后重新操作。", back)
+
+
+ADMIN_ONLY = "该页面仅供系统管理员使用。如需修改流程，请联系系统管理员。"
+
+
+def admin_refusal(request: Request, me: SignedIn | None) -> Response | None:
+    """The answer of an admin page to anyone but an administrator (sign in first, or 403), else ``None``."""
+    if me is None:
+        return to_login(request)
+    if "admin" not in me.principal.user.roles:
+        return error_page(request, me, 403, "无权访问", ADMIN_ONLY, "/", "返回首页")
+    return None
+
+
+def admin_json_refusal(me: SignedIn | None) -> Response | None:
+    """The same for the JSON a script of an admin page fetches (401 or 403), else ``None``."""
+    if me is None:
+        return JSONResponse({"detail": "未登录或登录已过期"}, status_code=401)
+    if "admin" not in me.principal.user.roles:
+        return JSONResponse({"detail": ADMIN_ONLY}, status_code=403)
+    return None
 
 
 def to_login(request: Request) -> Response:

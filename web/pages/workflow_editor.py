@@ -21,24 +21,22 @@ from engine.errors import EngineError, InvalidWorkflow
 from web import workflow_editing as editing
 from web.deps import Id, Key, ProductDep, SessionDep
 from web.form_fields import chinese_part
-from web.pages.render import error_page, page, stale_form, to_login
+from web.pages.render import admin_refusal, error_page, page, stale_form, to_login
 from web.pages.sessions import SignedIn, SignedInDep, same_token
 
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
 PATH = "/admin/workflows/{key}/versions/{version}"
-ADMIN_ONLY = "流程编辑仅供系统管理员使用。如需修改流程，请联系系统管理员。"
 NOT_FOUND = "未找到该流程版本，请从流程列表重新打开。"
 COMMENT_MISSING = "请填写修改说明"
 COMMENT_TOO_LONG = f"修改说明不能超过 {editing.MAX_COMMENT} 字"
 
 
 def _admin(request: Request, me: SignedIn | None) -> SignedIn | Response:
-    if me is None:
-        return to_login(request)
-    if "admin" not in me.principal.user.roles:
-        return error_page(request, me, 403, "无权访问", ADMIN_ONLY, "/", "返回首页")
+    if (refused := admin_refusal(request, me)) is not None:
+        return refused
+    assert me is not None  # admin_refusal answered for nobody signed in
     return me
 
 
