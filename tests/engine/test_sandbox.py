@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 from SpiffWorkflow.exceptions import WorkflowException
@@ -14,7 +15,7 @@ from engine.bpmn.scaffold import Script, UserTask, build
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecVersion
 from engine.errors import InvalidWorkflow, ScriptError, ScriptTimeout
-from engine.sandbox import RestrictedEnvironment, root_cause
+from engine.sandbox import RestrictedEnvironment, bind_services, reset_services, root_cause
 from engine.spiff import SCRIPT_ENGINE, new_workflow
 from tests.engine.conftest import EngineEnv
 
@@ -90,3 +91,32 @@ def test_validation_names_the_element_of_a_bad_expression() -> None:
         validate_bpmn(xml)
     assert [i.element_id for i in error.value.issues] == ["calc"]
     assert "script" in error.value.issues[0].message
+
+
+class SlowNotices:
+    """The product's side of ``notify_complainant`` waiting on a busy database for ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.sent: list[str] = []
+
+    def notify_complainant(self, template: str, context: object) -> None:
+        until = time.perf_counter() + self.seconds
+        while time.perf_counter() < until:  # busy, as a database round trip under load is for this thread
+            pass
+        self.sent.append(template)
+
+
+def test_a_slow_product_helper_does_not_count_against_the_scripts_time() -> None:
+    """The helpers are the product's code: their wait on the database is not the script's work, so a short
+    script calling a slow one finishes; the script's own loop after it is still bounded."""
+    env = RestrictedEnvironment(time_limit=0.2)
+    services = SlowNotices(0.4)
+    token = bind_services(services)  # type: ignore[arg-type]  # only notify_complainant is called
+    try:
+        env.execute("notify_complainant('acceptance')\ndone = True", {})
+        assert services.sent == ["acceptance"]
+        with pytest.raises(ScriptTimeout):
+            env.execute("notify_complainant('acceptance')\nn = 0\nwhile True:\n    n += 1", {})
+    finally:
+        reset_services(token)
