@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -161,10 +162,29 @@ class Runner:
 
     def recompute_timers(self, session: Session, instance_id: int, actor: Actor = SYSTEM) -> InstanceRecord:
         """Re-evaluate the instants of waiting timers (after the calendar or a rule changed)."""
+        from engine.deadlines.suspension import timer_adjuster  # suspension builds on the runner
+
         ctx = TransitionContext(session, self.clock.now(), actor)
         loaded = self._load(session, instance_id)
-        self._transition(ctx, loaded, spiff.reevaluate_timers, "timers.recomputed", {})
+        adjust = timer_adjuster(session, self.deadlines)
+        self._transition(ctx, loaded, lambda wf: spiff.reevaluate_timers(wf, adjust), "timers.recomputed", {})
         return loaded.record
+
+    def change_boundary_timers(self, session: Session, instance_id: int, task_id: str,
+                               change: Callable[[list[Task]], list[dict[str, Any]]], actor: Actor,
+                               audit_action: str, agency_code: str | None = None) -> list[dict[str, Any]]:
+        """Hold or move the waiting timers attached to a task (its clock stopped or restarted) as one
+        transition, audited with what ``change`` reports; a task without such timers is left alone (no
+        save, no audit) and answers ``[]``."""
+        ctx = TransitionContext(session, self.clock.now(), actor)
+        loaded = self._load(session, instance_id)
+        timers = spiff.boundary_timers(loaded.workflow, task_id)
+        if not timers:
+            return []
+        changed: list[dict[str, Any]] = []  # filled by the action, read by the audit after it ran
+        self._transition(ctx, loaded, lambda wf: changed.extend(change(timers)), audit_action,
+                         {"timers": changed}, task_id=task_id, agency_code=agency_code)
+        return changed
 
     def transition_to_version(self, session: Session, instance_id: int, version_id: int,
                               action: Callable[[BpmnWorkflow], Any], actor: Actor, details: dict[str, Any]) -> None:

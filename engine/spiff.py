@@ -7,7 +7,7 @@ human tasks, waiting messages, pending timers, outgoing messages — into the in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,7 +15,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -153,9 +154,12 @@ def waiting_messages(workflow: BpmnWorkflow) -> set[WaitingMessage]:
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> set[WaitingTimer]:
-    """Pending timers with their computed instants (evaluated when the timer was reached)."""
+    """Pending timers with their computed instants (evaluated when the timer was reached); a timer held
+    while its task's clock is stopped is not pending: it has no instant until the task resumes."""
     result = set()
     for task in _catch_tasks(workflow):
+        if _HELD in task.internal_data:
+            continue
         definition = task.task_spec.event_definition
         for sub in getattr(definition, "event_definitions", None) or [definition]:
             if not isinstance(sub, TimerEventDefinition):
@@ -182,12 +186,132 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: Any, correlation
     return bool(caught)
 
 
-def reevaluate_timers(workflow: BpmnWorkflow) -> None:
-    """Forget computed timer instants so their expressions run again (e.g. on a new calendar)."""
+TimerAdjuster = Callable[[Task, datetime], datetime]
+
+
+def reevaluate_timers(workflow: BpmnWorkflow, adjust: TimerAdjuster | None = None) -> None:
+    """Forget computed timer instants so their expressions run again (e.g. on a new calendar).
+
+    A held timer keeps its hold (it moves when its task resumes). A timer already moved by its task's
+    suspensions is evaluated again and handed to ``adjust`` to be moved again on the new calendar;
+    without ``adjust`` (or for a duration or cycle timer, whose expression has no fixed instant) it
+    keeps the instant it was moved to: evaluating it afresh would silently undo the suspension."""
     for task in _catch_tasks(workflow):
-        if isinstance(task.task_spec.event_definition, TimerEventDefinition):
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition) or _HELD in task.internal_data:
+            continue
+        if not task.internal_data.get(_SPANS):
             task.internal_data.pop("event_value", None)
+        elif adjust is not None and isinstance(definition, TimeDateEventDefinition):
+            value = workflow.script_engine.evaluate(task, definition.expression)
+            fire_at = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else value
+            _set_timer_instant(task, adjust(task, fire_at))
     fire_timers(workflow)
+
+
+# ------------------------------------------------------------------ timers of a suspended task
+#
+# A boundary timer is a task's time limit in the diagram; when the task's clock stops (testing,
+# appraisal), the timer must stop with it. SpiffWorkflow evaluates a waiting timer on every engine
+# step of the instance (any message, any parallel task), so a timer left at its old instant would fire
+# during the suspension whatever the sweep skips: the timer is therefore HELD at suspension (its
+# instant is parked in internal data and SpiffWorkflow sees an instant no clock reaches) and MOVED at
+# resumption (to the instant the caller computes from the parked one). Each closed span is kept on the
+# timer so a later re-evaluation can move it again.
+
+_HELD = "clock_held"  # the instant the timer had when its task was suspended (ISO-8601)
+_IN_STEP = "clock_in_step"  # whether that instant was the task's deadline
+_SPANS = "clock_spans"  # [[suspended_at, resumed_at], ...] the timer has been moved by
+NEVER = "9999-12-31T23:59:59+00:00"  # the instant a held timer waits for: no clock reaches it
+
+
+@dataclass(frozen=True)
+class MovedTimer:
+    """One boundary timer moved by a task's suspension, for the audit."""
+
+    timer: str
+    interrupting: bool
+    before: datetime
+    after: datetime
+
+
+def boundary_timers(workflow: BpmnWorkflow, task_id: str) -> list[Task]:
+    """The waiting timer events attached to a task (interrupting or not); those that fired are gone."""
+    task = find_task(workflow, task_id)
+    if task is None or task.parent is None:
+        return []
+    return [sibling for sibling in task.parent.children
+            if isinstance(sibling.task_spec, BoundaryEvent) and sibling.state == TaskState.WAITING
+            and isinstance(sibling.task_spec.event_definition, TimerEventDefinition)]
+
+
+def timer_instant(timer: Task) -> datetime | None:
+    """The instant a waiting timer fires at (its held instant while held); None until evaluated."""
+    value = timer.internal_data.get(_HELD, timer._get_internal_data("event_value"))
+    if isinstance(value, dict):  # cycle timers keep {"next": ...}
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    try:
+        fire_at = TimerEventDefinition.parse_time_or_duration(value)
+    except Exception:
+        return None
+    return fire_at.astimezone(UTC) if isinstance(fire_at, datetime) else None
+
+
+def is_held(timer: Task) -> bool:
+    return _HELD in timer.internal_data
+
+
+def hold_timer(timer: Task, deadline: datetime | None, now: datetime) -> datetime | None:
+    """Stop a waiting timer: park its instant and let it wait for ``NEVER``; answers the parked instant.
+    ``deadline`` is the task's deadline: a timer at that instant stays in step with it on resumption.
+    A timer already due at ``now`` is not held: its time ran out before the clock stopped, and it
+    fires at the next sweep."""
+    instant = timer_instant(timer)
+    if instant is None or is_held(timer) or instant <= now:
+        return None
+    timer.internal_data[_HELD] = instant.isoformat()
+    timer.internal_data[_IN_STEP] = deadline is not None and instant == deadline
+    _set_timer_instant(timer, TimerEventDefinition.get_datetime(NEVER))
+    return instant
+
+
+def release_timer(timer: Task, move: Callable[[datetime, bool], datetime], span: tuple[datetime, datetime]
+                  ) -> MovedTimer | None:
+    """Restart a held timer at ``move(parked instant, in step with the deadline)`` and remember ``span``."""
+    if not is_held(timer):
+        return None
+    before = TimerEventDefinition.get_datetime(timer.internal_data.pop(_HELD))
+    in_step = bool(timer.internal_data.pop(_IN_STEP, False))
+    after = move(before, in_step).astimezone(UTC)
+    _set_timer_instant(timer, after)
+    spans = list(timer.internal_data.get(_SPANS) or [])
+    spans.append([span[0].isoformat(), span[1].isoformat()])
+    timer.internal_data[_SPANS] = spans
+    return MovedTimer(timer.task_spec.name, bool(getattr(timer.task_spec, "cancel_activity", True)), before, after)
+
+
+def timer_spans(timer: Task) -> list[tuple[datetime, datetime]]:
+    """The suspensions a timer has been moved by, oldest first."""
+    return [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in timer.internal_data.get(_SPANS) or []]
+
+
+def attached_task_id(timer: Task) -> str | None:
+    """The id of the task a boundary timer is attached to."""
+    if timer.parent is None:
+        return None
+    main = next((t for t in timer.parent.children if not isinstance(t.task_spec, BoundaryEvent)), None)
+    return str(main.id) if main is not None else None
+
+
+def _set_timer_instant(timer: Task, instant: datetime) -> None:
+    value = timer._get_internal_data("event_value")
+    text = instant.astimezone(UTC).isoformat()
+    if isinstance(value, dict):
+        timer._set_internal_data(event_value={**value, "next": text})
+    else:
+        timer._set_internal_data(event_value=text)
 
 
 def fire_timers(workflow: BpmnWorkflow) -> None:
