@@ -7,8 +7,11 @@
   (``COMPLAINTFLOW_TEMPLATES_DIR``). Overrides are picked up while running — adding, editing or
   removing a file takes effect at the next render — and ``check_templates`` validates a directory
   before it goes live.
-- Each template documents the variables it needs in its header comment (``context: a, b``);
-  ``documented_variables`` reads that line, and the tests hold every template to it.
+- Each template documents the variables it needs in its header comment (``context: a, b``), and
+  those a caller may leave out (``optional: c``; the template tests them with ``is defined``);
+  ``documented_variables`` reads both lines, and the tests hold every template to them.
+- Dates in a notice read as official Chinese (2026年11月27日), never ISO: the ``cn_date`` filter
+  turns a date, a datetime (taken in Asia/Shanghai) or an ISO string into that form.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, TemplateSyntaxError, meta
+from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, TemplateSyntaxError, Undefined, meta
 from jinja2 import Template as JinjaTemplate
 
 from notifications.errors import TemplateError, UnknownTemplate
@@ -32,12 +37,14 @@ SUFFIX = ".j2"
 LAYOUT = "_layout.html.j2"
 TEMPLATE_NAMES: tuple[str, ...] = (
     "acceptance", "rejection", "transfer", "termination", "agreement", "case_filed", "case_not_filed",
-    "association_acceptance", "referral", "reminder", "overdue", "escalation", "digest",
+    "association_acceptance", "referral", "reminder", "overdue", "escalation", "digest", "not_mediated",
 )
 """The events the product sends (``digest`` is the daily bundle of reminders)."""
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
 _CONTEXT_LINE = re.compile(r"^\s*context:\s*(.*?)\s*$", re.MULTILINE)
+_OPTIONAL_LINE = re.compile(r"^\s*optional:\s*(.*?)\s*$", re.MULTILINE)
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
 _REQUIRED_BLOCKS = ("subject", "text")
 
 
@@ -85,7 +92,30 @@ def _environments(override_dir: str | None) -> tuple[Environment, Environment]:
     loader = _OverridableLoader(override_dir)
     options: dict[str, Any] = {"loader": loader, "undefined": StrictUndefined, "trim_blocks": True,
                                "lstrip_blocks": True, "auto_reload": True}
-    return Environment(autoescape=False, **options), Environment(autoescape=True, **options)
+    environments = Environment(autoescape=False, **options), Environment(autoescape=True, **options)
+    for environment in environments:
+        environment.filters["cn_date"] = cn_date
+    return environments
+
+
+def cn_date(value: object) -> str:
+    """``2026年11月27日`` from a date, an aware datetime (its Asia/Shanghai day), an ISO date or
+    datetime string, or a date already written in Chinese (kept as it is)."""
+    if isinstance(value, Undefined):
+        str(value)  # a missing variable: StrictUndefined raises "'x' is undefined" here
+    if isinstance(value, str):
+        text = value.strip()
+        if "年" in text:
+            return text
+        try:
+            value = datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not a date: {value!r}") from None
+    if isinstance(value, datetime):
+        value = value.astimezone(_SHANGHAI).date() if value.tzinfo is not None else value.date()
+    if not isinstance(value, date):
+        raise ValueError(f"not a date: {value!r}")
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def _load(name: str, env: Environment) -> JinjaTemplate:
@@ -144,15 +174,26 @@ def _undeclared(source: str) -> frozenset[str]:
 
 
 _PARSER = Environment()
+_PARSER.filters["cn_date"] = cn_date
 
 
 def documented_variables(name: str, override_dir: str | None = None) -> frozenset[str]:
-    """The ``context:`` line of the template's header comment: what a caller must provide."""
+    """The ``context:`` and ``optional:`` lines of the template's header comment: what a caller
+    provides (``optional_variables`` are those it may leave out)."""
+    return _header_line(name, override_dir, _CONTEXT_LINE) | _header_line(name, override_dir, _OPTIONAL_LINE)
+
+
+def optional_variables(name: str, override_dir: str | None = None) -> frozenset[str]:
+    """The ``optional:`` line of the template's header comment: variables a caller may leave out."""
+    return _header_line(name, override_dir, _OPTIONAL_LINE)
+
+
+def _header_line(name: str, override_dir: str | None, line: re.Pattern[str]) -> frozenset[str]:
     text_env, _ = _environments(override_dir)
     _load(name, text_env)
     assert text_env.loader is not None  # _environments always gives a loader
     source, _filename, _ = text_env.loader.get_source(text_env, name + SUFFIX)
-    match = _CONTEXT_LINE.search(source.split("#}", 1)[0]) if source.lstrip().startswith("{#") else None
+    match = line.search(source.split("#}", 1)[0]) if source.lstrip().startswith("{#") else None
     if match is None:
         return frozenset()
     return frozenset(v.strip() for v in match.group(1).split(",") if v.strip())

@@ -5,10 +5,19 @@ chosen by the complaint's ``received_at`` (its Asia/Shanghai date), because the 
 complaint is received governs its handling: complaints received before 2026-04-15 stay under SAMR
 Order No. 20, later ones fall under Order No. 121. Rules are data so an admin can correct and
 extend them (``engine.deadlines.config`` persists and audits them); ``default_policy()`` is only the shipped table.
+
+Provincial rules. Some periods are provincial practice, not national law (a consumer association's
+acceptance period). The rules table keeps them per province: the rule under its plain name
+(``association_acceptance``) is the national default, and a rule named ``<name>_<prefix>`` — the
+province's two-digit GB/T 2260 region prefix, e.g. ``association_acceptance_33`` for Zhejiang —
+overrides it for agencies of that province. ``DeadlinePolicy.regional(name, region_code)`` picks the
+rule for an agency's region; an admin adds a province by adding versions of ``<name>_<prefix>``,
+without code. ``base_rule`` gives the plain name back (labels and status texts are per plain name).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +26,17 @@ from itertools import pairwise
 from engine.deadlines.calendar import WorkdayCalendar
 from engine.deadlines.periods import Deadline, Period, compute_due, to_shanghai_date
 
-__all__ = ["DeadlinePolicy", "RuleVersion", "UnknownRule", "default_policy", "due_for"]
+__all__ = ["DeadlinePolicy", "RuleVersion", "UnknownRule", "base_rule", "default_policy", "due_for"]
+
+_REGIONAL = re.compile(r"(.+)_(\d{2})")
+"""A provincial rule's name: the plain rule name, ``_``, the province's two-digit region prefix."""
+
+
+def base_rule(name: str) -> str:
+    """The plain rule name of a provincial rule (``association_acceptance_33`` → ``association_acceptance``);
+    any other name is its own."""
+    match = _REGIONAL.fullmatch(name)
+    return match.group(1) if match else name
 
 
 class UnknownRule(KeyError):
@@ -94,6 +113,15 @@ class DeadlinePolicy:
     def names(self) -> list[str]:
         """The rule names, sorted."""
         return sorted(self._rules)
+
+    def regional(self, name: str, region_code: str | None) -> str:
+        """The rule to apply for an agency in ``region_code`` (GB/T 2260, six digits): the province's
+        own rule ``<name>_<prefix>`` when the table has one, else ``name`` (the national default)."""
+        if region_code and len(region_code) >= 2 and region_code[:2].isdigit():
+            provincial = f"{name}_{region_code[:2]}"
+            if provincial in self._rules:
+                return provincial
+        return name
 
     def versions(self, name: str) -> tuple[RuleVersion, ...]:
         """All versions of ``name``, oldest first."""
@@ -220,12 +248,22 @@ def default_policy() -> DeadlinePolicy:
             on_expiry="confirmation no longer available; close the tracking item",
             source="人民调解法 art. 33",
         ),
+        # A consumer association's acceptance period is provincial practice: the national default,
+        # then one rule per province that has its own (named with the two-digit region prefix).
         RuleVersion(
             name="association_acceptance",
+            period=parse("7wd"),
+            counts_from="receipt (收到投诉之日)",
+            on_expiry="overdue",
+            source="national practice (best reading): no national rule binds consumer associations; "
+                   "the regulators' acceptance period, Order 20 art. 14",
+        ),
+        RuleVersion(
+            name="association_acceptance_33",
             period=parse("5wd"),
             counts_from="receipt (收到投诉之日)",
             on_expiry="overdue",
-            source="浙江省实施办法 art. 32 (provincial practice)",
+            source="浙江省实施《中华人民共和国消费者权益保护法》办法 art. 32 (Zhejiang, region prefix 33)",
         ),
         RuleVersion(
             name="odr_negotiation",

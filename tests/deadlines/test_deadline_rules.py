@@ -32,6 +32,7 @@ def test_default_policy_names(policy: DeadlinePolicy) -> None:
     assert policy.names() == [
         "acceptance",
         "association_acceptance",
+        "association_acceptance_33",
         "case_decision",
         "clue_verification",
         "judicial_confirmation",
@@ -56,7 +57,8 @@ def test_default_policy_names(policy: DeadlinePolicy) -> None:
         pytest.param("reporter_notice", "2026-01-10 09:00", "5wd", None, id="reporter_notice"),
         pytest.param("case_decision", "2026-01-10 09:00", "90cd", "30cd", id="case_decision"),
         pytest.param("judicial_confirmation", "2026-01-10 09:00", "30cd", None, id="judicial_confirmation"),
-        pytest.param("association_acceptance", "2026-01-10 09:00", "5wd", None, id="association_acceptance"),
+        pytest.param("association_acceptance", "2026-01-10 09:00", "7wd", None, id="association_acceptance"),
+        pytest.param("association_acceptance_33", "2026-01-10 09:00", "5wd", None, id="association_acceptance_33"),
         pytest.param("odr_negotiation", "2026-01-10 09:00", "10wd", None, id="odr_negotiation"),
     ],
 )
@@ -129,7 +131,7 @@ def test_mediation_regime_change(
             "judicial_confirmation", "2026-09-01 10:00", False, "2026-10-08", False, id="judicial-national-day"
         ),
         pytest.param(
-            "association_acceptance", "2027-02-01 10:00", False, "2027-02-10", True, id="association-2027-spring"
+            "association_acceptance_33", "2027-02-01 10:00", False, "2027-02-10", True, id="association-2027-spring"
         ),
     ],
 )

@@ -55,7 +55,7 @@ def test_reminders_are_bundled_into_one_e_mail_a_day(session_factory: sessionmak
     clock = FixedClock(NOW)
 
     assert dispatch_pending(session_factory, smtp, clock, CONFIG).sent == 1  # the overdue notice is not a reminder
-    assert [m.message["Subject"] for m in smtp_server.received] == ["【已超期】回访（2026-05-06 到期）"]
+    assert [m.message["Subject"] for m in smtp_server.received] == ["【已超期】回访（2026年5月6日到期）"]
     clock.set(TOMORROW_8 - timedelta(seconds=1))
     assert dispatch_pending(session_factory, smtp, clock, CONFIG).digests == 0
     clock.set(TOMORROW_8)
@@ -65,7 +65,8 @@ def test_reminders_are_bundled_into_one_e_mail_a_day(session_factory: sessionmak
     digest = smtp_server.received[-1]
     assert digest.rcpt_tos == ["liaison@th-amr.example.cn"]
     assert digest.message["Subject"] == "今日到期提醒汇总（共 2 项）"
-    assert "1. 【即将到期】受理审查（2026-05-08 到期）\n2. 【即将到期】办结（2026-05-11 到期）" in digest.part("plain")
+    assert ("1. 【即将到期】受理审查（2026年5月8日到期）\n2. 【即将到期】办结（2026年5月11日到期）"
+            in digest.part("plain"))
     with session_factory() as session:
         digest_id = session.scalars(select(OutboxMessage.id).where(OutboxMessage.template == "digest")).one()
     assert emails(session_factory) == [("reminder", "digested", digest_id), ("reminder", "digested", digest_id),

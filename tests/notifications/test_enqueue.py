@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agencies.notices import notify_agency_role, notify_complainant, notify_users
-from agencies.tables import Complaint
+from agencies.tables import Agency, Complaint
 from engine.uow import UnitOfWork
 from notifications.config import OutboxConfig
 from notifications.errors import TemplateError, UnknownTemplate
@@ -54,7 +54,9 @@ def test_a_complainant_notice_is_rendered_and_queued_for_e_mail(session_factory:
     assert row.idempotency_key == delivery_key("instance:1:v2:rejection:1", "email", "zs@example.cn")
     # only what the template read is kept: no identity number from the task data
     assert row.context == {"complainant_name": "张三", "tracking_no": world.tracking_no,
-                           "agency_name": "太和县市场监督管理局", "reason": "不属于市场监督管理部门职责范围"}
+                           "agency_name": "太和县市场监督管理局", "reason": "不属于市场监督管理部门职责范围",
+                           "notice_date": "2026-05-06"}
+    assert row.body_text.endswith("太和县市场监督管理局\n2026年5月6日")  # 落款: the agency, dated today
 
 
 def test_with_an_sms_gateway_the_phone_gets_a_row_too(session_factory: sessionmaker[Session], world: World) -> None:
@@ -135,18 +137,36 @@ def test_an_unknown_agency_code_is_named_by_its_code(session_factory: sessionmak
     assert "经太和县市场监督管理局审查" in row.body_text and "已转送有管辖权的xx-amr处理" in row.body_text
 
 
+@pytest.mark.parametrize(("code", "confirmable"), [("th-pmc", True), ("th-amr", False), ("xx-pmc", False)])
+def test_an_agreement_is_worded_by_the_kind_of_the_mediating_agency(
+        session_factory: sessionmaker[Session], world: World, code: str, confirmable: bool) -> None:
+    """The workflow names the mediator by code; only a people's mediation committee's agreement can be
+    judicially confirmed, and the notice says so only then."""
+    with session_factory() as session:
+        if code == "th-pmc":
+            session.add(Agency(code="th-pmc", name="太和县消费纠纷人民调解委员会", short_name="太和人调委",
+                               kind="mediation_committee", region_code="341222"))
+            session.flush()
+        notify_complainant(session, CONFIG, complaint_id=world.complaint_id, template="agreement", now=NOW,
+                           key="k", context={"agency": code, "agreement_text": "退还货款 2999 元"})
+        session.commit()
+    [row] = rows(session_factory)
+    assert ("申请司法确认" in row.body_text) is confirmable
+    assert row.body_text.endswith("\n2026年5月6日")
+
+
 def test_the_outbox_queues_for_exactly_the_recipients_and_words_it_is_given(
         session_factory: sessionmaker[Session], world: World) -> None:
     """``notifications`` looks up no complaint, user or agency: the addresses, the users and the names
     in the text are the caller's (here deliberately unlike what the database holds)."""
     words = {"complainant_name": "李四", "tracking_no": "TS2026050600000026", "agency_name": "某某局",
-             "reason": "材料不全"}
+             "reason": "材料不全", "notice_date": "2026-05-06"}
     staff = [StaffRecipient(world.colleague_id, "given@example.cn"), StaffRecipient(world.colleague_id, "again@x.cn")]
     with session_factory() as session:
         written = queue_for_complainant(session, SMS, complainant=Complainant(world.complaint_id, None, "13900000000"),
                                         template="rejection", context=words, key="k", now=NOW)
-        written += queue_for_staff(session, CONFIG, recipients=staff, template="overdue", context=TASK, key="k",
-                                   now=NOW)
+        written += queue_for_staff(session, CONFIG, recipients=staff, template="overdue",
+                                   context={**TASK, "notice_date": "2026-05-06"}, key="k", now=NOW)
         session.commit()
     assert written == 3  # the user named twice hears once, at the first address given
     assert [(r.channel, r.recipient, r.complaint_id) for r in rows(session_factory)] == [
@@ -154,7 +174,7 @@ def test_the_outbox_queues_for_exactly_the_recipients_and_words_it_is_given(
         ("email", "given@example.cn", None)]
     sms = rows(session_factory)[0]
     assert sms.subject == "投诉不予受理告知（TS2026050600000026）" and "李四：" in sms.body_text
-    assert "经某某局审查" in sms.body_text
+    assert "经某某局审查" in sms.body_text and sms.body_text.endswith("某某局\n2026年5月6日")
 
 
 def test_staff_get_in_app_notices_at_once_and_e_mail_by_preference(session_factory: sessionmaker[Session],
@@ -170,8 +190,8 @@ def test_staff_get_in_app_notices_at_once_and_e_mail_by_preference(session_facto
         ("in_app", str(world.supervisor_id), "sent"), ("email", "boss@th-amr.example.cn", "pending")]
     with session_factory() as session:
         [notice] = list_notices(session, world.colleague_id)
-        assert (notice.subject, notice.template, notice.read_at) == ("【已超期】受理审查（2026-05-08 到期）", "overdue",
-                                                                    None)
+        assert (notice.subject, notice.template, notice.read_at) == (
+            "【已超期】受理审查（2026年5月8日到期）", "overdue", None)
         assert "尚无人认领" in notice.body
         assert list_notices(session, world.retired_id) == []
 

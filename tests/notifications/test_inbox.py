@@ -26,7 +26,7 @@ def test_the_inbox_lists_newest_first_and_pages(session_factory: sessionmaker[Se
     fill_inbox(session_factory, world.liaison_id, 5)
     with session_factory() as session:
         titles = [n.subject for n in list_notices(session, world.liaison_id)]
-        assert titles == [f"【即将到期】任务{n}（2026-05-08 到期）" for n in (4, 3, 2, 1, 0)]
+        assert titles == [f"【即将到期】任务{n}（2026年5月8日到期）" for n in (4, 3, 2, 1, 0)]
         page = list_notices(session, world.liaison_id, limit=2, offset=2)
         assert [n.subject for n in page] == titles[2:4]
         assert list_notices(session, world.colleague_id) == []

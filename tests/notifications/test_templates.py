@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from notifications.rendering import (
     BUILT_IN,
     TEMPLATE_NAMES,
     check_templates,
+    cn_date,
     documented_variables,
+    optional_variables,
     render,
     used_variables,
 )
@@ -20,8 +23,14 @@ from notifications.samples import SAMPLE_CONTEXTS
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 EVENTS = {"acceptance", "rejection", "transfer", "termination", "agreement", "case_filed", "case_not_filed",
-          "association_acceptance", "referral", "reminder", "overdue", "escalation"}
-VARIABLES = [(name, variable) for name in TEMPLATE_NAMES for variable in sorted(documented_variables(name))]
+          "association_acceptance", "referral", "reminder", "overdue", "escalation", "not_mediated"}
+VARIABLES = [(name, variable) for name in TEMPLATE_NAMES
+             for variable in sorted(documented_variables(name) - optional_variables(name))]
+OPTIONAL = [(name, variable) for name in TEMPLATE_NAMES for variable in sorted(optional_variables(name))]
+ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+COMPLAINANT_NOTICES = ["acceptance", "rejection", "transfer", "termination", "agreement", "case_filed",
+                       "case_not_filed", "association_acceptance", "referral"]
+STAFF_NOTICES = ["reminder", "overdue", "escalation", "digest"]
 
 
 def test_there_is_one_template_per_event_plus_the_digest() -> None:
@@ -52,6 +61,46 @@ def test_a_missing_variable_is_an_error_not_an_empty_string(name: str, variable:
         render(name, context)
 
 
+@pytest.mark.parametrize(("name", "variable"), OPTIONAL, ids=[f"{n}-{v}" for n, v in OPTIONAL])
+def test_an_optional_variable_may_be_left_out(name: str, variable: str) -> None:
+    context = {k: v for k, v in SAMPLE_CONTEXTS[name].items() if k != variable}
+    assert CHINESE.search(render(name, context).text)
+
+
+@pytest.mark.parametrize("name", COMPLAINANT_NOTICES)
+def test_a_notice_to_the_complainant_is_signed_by_the_agency_with_the_date_in_chinese(name: str) -> None:
+    context = SAMPLE_CONTEXTS[name]
+    signer = context.get("from_agency_name", context.get("agency_name"))
+    text = render(name, context).text
+    assert text.endswith(f"\n{signer}\n2026年5月6日"), text
+    assert "我们" not in text and not ISO_DATE.search(text)
+
+
+@pytest.mark.parametrize("name", STAFF_NOTICES)
+def test_a_staff_notice_is_signed_by_the_platform(name: str) -> None:
+    text = render(name, SAMPLE_CONTEXTS[name]).text
+    assert text.endswith("\n消费投诉协同办理平台\n2026年5月6日") and not ISO_DATE.search(text)
+
+
+@pytest.mark.parametrize("name", ["reminder", "overdue", "escalation"])
+@pytest.mark.parametrize("due", ["2026-11-27", "2026年11月27日"])
+def test_a_deadline_reads_as_a_chinese_date_whatever_form_it_is_given_in(name: str, due: str) -> None:
+    rendered = render(name, {**SAMPLE_CONTEXTS[name], "due_date": due, "notice_date": "2026-11-25"})
+    assert "2026年11月27日24时到期" in rendered.text and "2026年11月25日" in rendered.text
+    assert not ISO_DATE.search(rendered.subject + rendered.text + rendered.html) and "24 时" not in rendered.text
+
+
+def test_dates_are_written_the_chinese_way() -> None:
+    assert cn_date(date(2026, 11, 27)) == cn_date("2026-11-27") == cn_date("2026年11月27日") == "2026年11月27日"
+    assert cn_date(datetime(2026, 1, 5, 9, 0)) == "2026年1月5日"
+    # an instant counts in Asia/Shanghai: 17:00 UTC on the 26th is already the 27th in China
+    assert cn_date(datetime(2026, 11, 26, 17, 0, tzinfo=UTC)) == "2026年11月27日"
+    assert cn_date("2026-11-26T17:00:00+00:00") == "2026年11月27日"
+    assert cn_date(datetime(2026, 11, 27, 23, 59, tzinfo=timezone(timedelta(hours=8)))) == "2026年11月27日"
+    with pytest.raises(ValueError, match="not a date"):
+        cn_date("下周五")
+
+
 def test_what_the_notices_say() -> None:
     sample = SAMPLE_CONTEXTS
     rejection = render("rejection", sample["rejection"])
@@ -63,21 +112,76 @@ def test_what_the_notices_say() -> None:
     assert "经营者于 2026 年 5 月 20 日前退还货款 2999 元" in render("agreement", sample["agreement"]).text
     digest = render("digest", sample["digest"])
     assert digest.subject == "今日到期提醒汇总（共 2 项）"
-    assert "1. 【即将到期】受理审查（2026年5月13日 到期）\n2. 【即将到期】办结（2026年5月14日 到期）" in digest.text
+    assert "1. 【即将到期】受理审查（2026年5月13日到期）\n2. 【即将到期】办结（2026年5月14日到期）" in digest.text
     assert "经办人：th-amr.liaison" in render("overdue", sample["overdue"]).text
     assert "尚无人认领" in render("overdue", {**sample["overdue"], "assignee": ""}).text
 
 
+def test_acceptance_promises_handling_and_mediation_only_with_both_parties_consent() -> None:
+    text = render("acceptance", SAMPLE_CONTEXTS["acceptance"]).text
+    assert ("经太和县市场监督管理局审查，已依法受理。太和县市场监督管理局将依法处理；"
+            "经您和被投诉经营者双方同意的，将组织调解。") in text
+    assert "已依法受理，将组织调解" not in text
+
+
+def test_a_consumer_association_speaks_of_itself_by_name() -> None:
+    text = render("association_acceptance", SAMPLE_CONTEXTS["association_acceptance"]).text
+    assert "已由太和县消费者协会受理。经您和被投诉经营者双方同意的，太和县消费者协会将依法组织调解。" in text
+    assert "我们" not in text
+
+
+@pytest.mark.parametrize(("kind", "confirmable"), [
+    ("mediation_committee", True), ("market_regulator", False), ("consumer_association", False)])
+def test_only_a_peoples_mediation_agreement_mentions_judicial_confirmation(kind: str, confirmable: bool) -> None:
+    text = render("agreement", {**SAMPLE_CONTEXTS["agreement"], "agency_kind": kind}).text
+    sentence = ("本协议经人民调解委员会调解达成，您与被投诉经营者认为有必要的，"
+                "可以自调解协议生效之日起三十日内共同向人民法院申请司法确认。")
+    assert (sentence in text) is confirmable
+    assert ("司法确认" in text) is confirmable
+    # addressed to the complainant who reads it, not to "both parties"
+    assert "请您按照协议约定办理相关事项；被投诉经营者不履行协议的，您可以依法通过仲裁、诉讼等途径解决。" in text
+    assert "请双方" not in text
+
+
+def test_a_rejection_gives_its_ground_and_the_ways_to_settle_the_dispute() -> None:
+    context = {**SAMPLE_CONTEXTS["rejection"], "ground_label": "超过三年", "reason": "消费发生于2021年"}
+    text = render("rejection", context).text
+    assert "经太和县市场监督管理局审查，属于“超过三年”的情形，决定不予受理。\n理由：消费发生于2021年" in text
+    assert ("您与被投诉经营者之间的消费争议，可以依照《中华人民共和国消费者权益保护法》第三十九条的规定，"
+            "通过与经营者协商和解、请求调解组织调解、提请仲裁或者向人民法院提起诉讼等途径解决。") in text
+    assert "如有异议" not in text
+
+
+@pytest.mark.parametrize("ground_label", [None, ""])
+def test_a_rejection_without_a_ground_states_the_decision_and_reason(ground_label: str | None) -> None:
+    context = {k: v for k, v in SAMPLE_CONTEXTS["rejection"].items() if k != "ground_label"}
+    if ground_label is not None:
+        context["ground_label"] = ground_label
+    text = render("rejection", context).text
+    assert "经太和县市场监督管理局审查，决定不予受理。" in text and "情形" not in text
+
+
 @pytest.mark.parametrize(("outcome", "words"), [
-    ("timeout", "因调解期限届满仍未达成调解协议"), ("withdrawn", "因投诉已撤回"), ("refused", "因一方当事人拒绝调解"),
+    ("timeout", "因调解期限届满仍未达成调解协议"), ("withdrawn", "因您已撤回投诉"), ("refused", "因一方当事人拒绝调解"),
     ("no_agreement", "因双方未能达成调解协议")])
-def test_a_termination_names_its_cause_and_every_route_of_article_39(outcome: str, words: str) -> None:
+def test_a_termination_names_its_cause_and_advises_by_outcome(outcome: str, words: str) -> None:
     text = render("termination", {**SAMPLE_CONTEXTS["termination"], "outcome": outcome}).text
     assert f"组织调解，{words}，现终止调解。" in text
-    assert "《中华人民共和国消费者权益保护法》第三十九条" in text
-    for route in ("与经营者协商和解", "请求消费者协会或者依法成立的其他调解组织调解", "向有关行政部门投诉",
-                  "根据与经营者达成的仲裁协议提请仲裁机构仲裁", "向人民法院提起诉讼"):
-        assert route in text
+    advice = "您与被投诉经营者之间的消费争议，可以依法通过仲裁、诉讼等途径解决。"
+    assert (advice in text) is (outcome != "withdrawn")
+    assert "向有关行政部门投诉" not in text
+    if outcome == "withdrawn":  # the complainant withdrew: nothing more to advise
+        assert text.endswith("情况说明：经营者未在调解期限内提出解决方案\n太和县市场监督管理局\n2026年5月6日")
+
+
+@pytest.mark.parametrize("name", ["case_filed", "case_not_filed"])
+@pytest.mark.parametrize(("source", "opening"), [
+    ("report", "张三：\n您举报的涉嫌违法线索（编号：TS2026050600000018）经太和县市场监督管理局核查，"),
+    ("complaint", "张三：\n您在投诉（编号：TS2026050600000018）中反映的涉嫌违法问题经太和县市场监督管理局核查，")])
+def test_a_case_notice_speaks_to_a_reporter_or_a_complainant(name: str, source: str, opening: str) -> None:
+    text = render(name, {**SAMPLE_CONTEXTS[name], "source": source}).text
+    assert text.startswith(opening)
+    assert ("您反映的违法线索" not in text) and (("举报" in text) is (source == "report"))
 
 
 def test_html_is_escaped_and_text_is_not() -> None:

@@ -61,10 +61,10 @@ def test_the_users_notices_newest_first_unread_marked_dated_and_linked(pages: Pa
     assert response.status_code == 200
     listed = notices(response.text)
     assert [(n["time"], n["subject"]) for n in listed] == [
-        ("2026年12月3日 09:00", "【已超期】受理审查（2026年12月1日 到期）"),
-        ("2026年11月28日 09:00", "【已超期】受理审查（2026年11月27日 到期）"),
-        ("2026年11月28日 09:00", "【即将到期】受理审查（2026年12月1日 到期）"),
-        ("2026年11月25日 09:00", "【即将到期】受理审查（2026年11月27日 到期）"),
+        ("2026年12月3日 09:00", "【已超期】受理审查（2026年12月1日到期）"),
+        ("2026年11月28日 09:00", "【已超期】受理审查（2026年11月27日到期）"),
+        ("2026年11月28日 09:00", "【即将到期】受理审查（2026年12月1日到期）"),
+        ("2026年11月25日 09:00", "【即将到期】受理审查（2026年11月27日到期）"),
     ]
     assert [n["link"] for n in listed] == [f"/complaints/{second['id']}", f"/complaints/{first['id']}",
                                            f"/complaints/{second['id']}", f"/complaints/{first['id']}"]
@@ -79,7 +79,7 @@ def test_the_users_notices_newest_first_unread_marked_dated_and_linked(pages: Pa
     pages.sign_out_locally()  # the supervisor heard only of the overdue deadlines; the city bureau of nothing yet
     pages.sign_in("th-amr.supervisor")
     assert [n["subject"] for n in notices(pages.get("/notifications").text)] == [
-        "【已超期】受理审查（2026年12月1日 到期）", "【已超期】受理审查（2026年11月27日 到期）"]
+        "【已超期】受理审查（2026年12月1日到期）", "【已超期】受理审查（2026年11月27日到期）"]
 
 
 def test_marking_one_and_then_all_notices_read(pages: Pages) -> None:
