@@ -1,17 +1,19 @@
 """Demo agencies and users (``complaintflow seed --demo``): a Fuyang (阜阳) city
 bureau with two county bureaus, the city and Taihe consumer associations and the Taihe
-people's mediation committee — enough for every path of the reference workflows."""
+people's mediation committee — enough for every path of the reference workflows — and one Taihe
+business enrolled in online dispute resolution, with its own user."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agencies.passwords import random_password
 from agencies.repository import get_agency_by_code, get_user
-from agencies.tables import Agency
+from agencies.tables import Agency, Business
 from agencies.users import create_user
 from agencies.vocab import AgencyKind, Role
 from engine.clock import SystemClock
@@ -37,6 +39,26 @@ DEMO_AGENCIES: tuple[DemoAgency, ...] = (  # parents before children
 )
 
 ADMIN_USERNAME = "admin"
+
+
+@dataclass(frozen=True)
+class DemoBusiness:
+    code: str  # its user is ``CODE.staff``
+    name: str
+    uscc: str
+    region_code: str
+    address: str
+    odr: bool
+
+
+DEMO_BUSINESSES: tuple[DemoBusiness, ...] = (
+    DemoBusiness("th-cxjd", "太和县诚信家电有限公司", "91341222MA2N0Y7K3G", "341222",
+                 "安徽省阜阳市太和县城关镇和平路18号", True),
+)
+
+
+def business_username(business: DemoBusiness) -> str:
+    return f"{business.code}.staff"
 
 
 def demo_users(agency: DemoAgency) -> list[tuple[str, str, list[Role]]]:
@@ -68,6 +90,9 @@ def seed_demo(session: Session, password: str | None, *, now: datetime | None = 
         for username, display, roles in demo_users(spec)
     ]
     accounts.append((ADMIN_USERNAME, "系统管理员", [Role.ADMIN], None))
+    businesses = {spec.code: _ensure_business(session, spec, created_at) for spec in DEMO_BUSINESSES}
+    business_accounts = {business_username(spec): businesses[spec.code] for spec in DEMO_BUSINESSES}
+    accounts += [(business_username(spec), f"{spec.name}工作人员", [Role.BUSINESS], None) for spec in DEMO_BUSINESSES]
     for username, display_name, roles, agency in accounts:
         if get_user(session, username) is not None:
             report.append((username, None))
@@ -81,6 +106,7 @@ def seed_demo(session: Session, password: str | None, *, now: datetime | None = 
             agency=agency,
             roles=roles,
             now=created_at,
+            business=business_accounts.get(username),
         )
         report.append((username, secret))
     return report
@@ -102,3 +128,15 @@ def _ensure_agency(session: Session, spec: DemoAgency, created: dict[str, Agency
     session.add(agency)
     session.flush()
     return agency
+
+
+def _ensure_business(session: Session, spec: DemoBusiness, now: datetime) -> Business:
+    """The demo business by its USCC, as it is if it exists (seeding never changes existing rows)."""
+    existing = session.scalar(select(Business).where(Business.uscc == spec.uscc))
+    if existing is not None:
+        return existing
+    business = Business(uscc=spec.uscc, name=spec.name, region_code=spec.region_code, address=spec.address,
+                        odr=spec.odr, created_at=now)
+    session.add(business)
+    session.flush()
+    return business

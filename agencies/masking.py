@@ -102,7 +102,7 @@ class Relationship(StrEnum):
     MEDIATOR = "mediator"  # a consumer association or mediation committee mediating or reviewing it
     HANDLER = "handler"  # another agency working it (e.g. case work by a regulator that is not competent)
     PASSED_ON = "passed_on"  # only received it, or handled it and transferred or referred it on
-    BUSINESS = "business"  # the business complained about (no such user yet): never the ID number
+    BUSINESS = "business"  # the business complained about (its own users): never the ID number
 
 
 _CONTACT = frozenset({PersonalField.PHONE, PersonalField.EMAIL})
@@ -150,12 +150,29 @@ def relationship_to(*, agency_id: int, agency_kind: str | None, involvement: str
 MASKERS = {PersonalField.ID_NUMBER: mask_id_number, PersonalField.PHONE: mask_phone, PersonalField.EMAIL: mask_email}
 
 
+def _hidden(value: str) -> str:
+    return "*" * len(value)
+
+
+# A party on the other side of the dispute sees not even the part of the ID number a masked form keeps
+# (the region of birth and the last digits): its whole length is hidden.
+HIDDEN: Mapping[Relationship, frozenset[PersonalField]] = {Relationship.BUSINESS: frozenset({PersonalField.ID_NUMBER})}
+
+
+def complainant_name_for(name: str, relationship: Relationship | None) -> str:
+    """The complainant's name as a viewer sees it: whole for the agencies involved, masked (``张*``) for the
+    business complained about, as in a list; the business meets the complainant through the platform."""
+    return mask_name(name) if relationship is Relationship.BUSINESS else name
+
+
 def mask_personal_data(values: Mapping[PersonalField, str | None],
                        relationship: Relationship | None) -> dict[PersonalField, str | None]:
     """``values`` with what ``relationship`` may not see masked (everything when it is ``None``, as in
     lists and exports)."""
     visible = visible_personal_data(relationship) if relationship is not None else frozenset()
-    return {field: value if value is None or field in visible else MASKERS[field](value)
+    hidden = HIDDEN.get(relationship, frozenset()) if relationship is not None else frozenset()
+    return {field: value if value is None or field in visible
+            else _hidden(value) if field in hidden else MASKERS[field](value)
             for field, value in values.items()}
 
 

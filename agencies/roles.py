@@ -2,7 +2,8 @@
 
 A BPMN lane names the role whose holders work its tasks. A supervisor (负责人) answers for the
 agency's liaison work, so may also work the liaison lane, and may act on a task a colleague holds
-(release it, hand it over, stop or restart its clock, complete it).
+(release it, hand it over, stop or restart its clock, complete it). A business's own user (role
+``business``) works only the ``business`` lane, and never for a colleague.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from agencies.businesses import link_complaint
 from agencies.complaints import register_complaint
 from agencies.input_messages import COMPLAINT_LABELS, chinese_message, label_of
 from agencies.intake import ComplaintIn, parse_complaint
@@ -59,13 +60,17 @@ def submit_complaint(
     tracking_key: bytes,
     public: bool = False,
     workflow_key: str = COMPLAINT_WORKFLOW,
+    link_business: bool = True,
 ) -> Submitted:
     """Staff submit for their own agency by default; the public is routed to the competent regulator.
 
     ``payload`` is the decoded body, or a body ``validate_submission`` already checked (a caller that
     must look at the content before registering, e.g. to refuse a duplicate, validates only once).
     ``public`` marks the public form (an import without ``--as`` is not public: it carries the
-    receipt times of the system it comes from)."""
+    receipt times of the system it comes from). ``link_business=False`` leaves linking the business
+    (``agencies.businesses.link_complaint``) to the caller, who may want it last: a new business's row
+    stays locked until the transaction ends, and a twin submission must meet the caller's own checks
+    (an ``Idempotency-Key``) first, not wait on that row."""
     data = payload if isinstance(payload, ComplaintIn) else validate_submission(payload, now, public=public)
     competent = competent_regulator(session, data.business.region_code)
     received_by = _receiving_agency(session, data, actor, competent)
@@ -74,6 +79,8 @@ def submit_complaint(
                                              tracking_key=tracking_key)
     except ValidationError as exc:
         raise field_errors(exc) from None
+    if link_business:
+        link_complaint(session, complaint, now)  # the business is a party: found by USCC or name, or created
     version = deployed_version(session, workflow_key)
     record, opened = runner.start(
         session,

@@ -16,12 +16,14 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agencies.vocab import AgencyKind, Category, ComplaintKind, sql_in
@@ -52,8 +54,35 @@ class Agency(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class Business(Base):
+    """A business complained about (被投诉人), a party to its complaints.
+
+    Kept by its USCC (统一社会信用代码); a business no complaint has named with a USCC yet is kept
+    by name and region, one row per pair (the partial unique index), until a complaint gives its
+    USCC. ``odr``: enrolled in online dispute resolution (在线纠纷解决), which lets its users answer
+    complaints against it first.
+    """
+
+    __tablename__ = "businesses"
+    __table_args__ = (
+        CheckConstraint("length(region_code) = 6", name="region_code"),
+        Index("ix_businesses_region_code_name", "region_code", "name"),
+        Index("ix_businesses_unregistered_name", "name", "region_code", unique=True,
+              sqlite_where=sql_text("uscc IS NULL"), postgresql_where=sql_text("uscc IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(6))
+    address: Mapped[str | None] = mapped_column(String(300))
+    odr: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    created_at: Mapped[datetime]
+
+
 class User(Base):
-    """A member of staff. Only the system administrator may belong to no agency."""
+    """A member of staff, or of a business (role ``business``, no agency). Only the system administrator
+    and business users belong to no agency."""
 
     __tablename__ = "users"
 
@@ -70,6 +99,8 @@ class User(Base):
     # agency, or changing the password, moves it on, which ends every earlier sign-in at once (and a
     # later reactivation does not bring them back).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # a business user's business: they see only the complaints against it
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
 
 
 class Complaint(Base):
@@ -111,6 +142,9 @@ class Complaint(Base):
     process_instance_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # the business complained about as a party (found or created on intake); the business_* columns
+    # keep what the complaint itself said
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
 
 
 class ComplaintAgency(Base):
@@ -174,4 +208,4 @@ class SubmissionKey(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-__all__ = ["Agency", "Case", "CaseSequence", "Complaint", "ComplaintAgency", "SubmissionKey", "User"]
+__all__ = ["Agency", "Business", "Case", "CaseSequence", "Complaint", "ComplaintAgency", "SubmissionKey", "User"]

@@ -1,4 +1,4 @@
-"""Creating staff accounts and checking their passwords."""
+"""Creating staff and business accounts and checking their passwords."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from agencies.errors import InvalidUser
 from agencies.passwords import dummy_hash, hash_password, password_problem, verify_password
 from agencies.repository import get_user
-from agencies.tables import Agency, User
+from agencies.tables import Agency, Business, User
 from agencies.vocab import Role
 from engine.clock import ensure_aware
 from engine.errors import FieldError, InvalidInput
@@ -30,16 +30,20 @@ def create_user(
     roles: Iterable[str | Role],
     now: datetime,
     email: str | None = None,
+    business: Business | None = None,
 ) -> User:
     """Add an active user. Every user belongs to an agency except an administrator, whose work
-    (specs, agencies, calendars) is not any one agency's."""
+    (specs, agencies, calendars) is not any one agency's, and a business's own user (role
+    ``business``, with ``business``), who belongs to that business and to no agency."""
     requested = [str(role) for role in roles]
     unknown = [role for role in requested if role not in _ROLE_VALUES]
     if unknown or not requested:
         raise InvalidUser(username, f"角色须为 {'、'.join(sorted(_ROLE_VALUES))} 中的一个或多个 / roles must be some "
                                      f"of {sorted(_ROLE_VALUES)}, got {requested!r}")
     role_list = list(dict.fromkeys(requested))
-    if agency is None and Role.ADMIN not in role_list:
+    if business is not None or Role.BUSINESS in role_list:
+        _check_business_user(username, agency, business, role_list)
+    elif agency is None and Role.ADMIN not in role_list:
         raise InvalidUser(username, "无机构的账号只能是管理员 / only an administrator may have no agency")
     user = User(
         username=username,
@@ -51,10 +55,19 @@ def create_user(
         active=True,
         created_at=ensure_aware(now),
         session_epoch=0,
+        business_id=business.id if business is not None else None,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def _check_business_user(username: str, agency: Agency | None, business: Business | None, roles: list[str]) -> None:
+    """A business's user holds the role ``business`` alone, belongs to one business and to no agency:
+    it must never pass for an agency's staff or an administrator."""
+    if business is None or agency is not None or roles != [Role.BUSINESS.value]:
+        raise InvalidUser(username, "经营者账号须属于一个经营者、不属于任何机构，且只有经营者角色 / a business user "
+                                    "belongs to one business, to no agency, and holds the role business only")
 
 
 def set_password(user: User, password: str) -> None:
@@ -100,6 +113,13 @@ def check_password(user: User | None, password: str) -> User | None:
 
 
 def actor_for(session: Session, user: User) -> Actor:
-    """The engine's view of a user: name, agency code and roles (what lanes and isolation check)."""
+    """The engine's view of a user: name, agency code and roles (what lanes and isolation check). A
+    business's user acts for no agency (``agency_code`` ``None``) with the role ``business``; which
+    business, ``business_of`` says."""
     agency = session.get(Agency, user.agency_id) if user.agency_id is not None else None
     return Actor(user.username, agency.code if agency is not None else None, frozenset(user.roles))
+
+
+def business_of(session: Session, user: User) -> Business | None:
+    """The business a business user acts for (``None`` for staff and administrators)."""
+    return session.get(Business, user.business_id) if user.business_id is not None else None

@@ -25,6 +25,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # 负责人
     ENFORCEMENT = "enforcement"  # 执法 (regulators' case work)
     ADMIN = "admin"  # 管理员
+    BUSINESS = "business"  # 经营者 (a business's own user: its complaints only)
 
 
 class ComplaintKind(StrEnum):
@@ -77,6 +78,14 @@ class ComplaintStatus(StrEnum):
     IN_MEDIATION = "in_mediation"  # 调解中
     MEDIATION_ENDED = "mediation_ended"  # 调解结束
     CLOSED = "closed"  # 已办结
+    # the lifecycle the reference workflows set (``complaint_status`` in their scripts)
+    NEGOTIATING = "negotiating"  # 协商和解中 (ODR with an enrolled business)
+    PENDING_ACCEPTANCE = "pending_acceptance"  # 待受理
+    MEDIATING = "mediating"  # 调解中
+    SETTLED = "settled"  # 已和解
+    AGREEMENT = "agreement"  # 调解成功
+    TERMINATED = "terminated"  # 终止调解
+    NOT_MEDIATED = "not_mediated"  # 未调解 (a party did not consent to mediation)
 
 
 class Involvement(StrEnum):

@@ -19,7 +19,9 @@ from web.access_log import install_access_log_filter
 from web.middleware import RequestContext
 from web.routers import (
     admin,
+    admin_businesses,
     auth,
+    business,
     calendar,
     cases,
     complaints,
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.hashing = anyio.CapacityLimiter(HASHING_THREADS)
     errors.install(app)
     for module in (auth, directory, complaints, diagrams, tasks, cases, workflows, admin, people, calendar, notices,
-                   ops):
+                   ops, business, admin_businesses):
         app.include_router(module.router)
     app.include_router(docs.router)
     for page_router in pages.ROUTERS:  # the Chinese web workspace (server-rendered)

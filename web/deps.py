@@ -83,6 +83,7 @@ class SignedInUser:
     agency_id: int | None
     roles: tuple[str, ...]  # in the order the admin gave them
     agency_name: str | None = None  # shown in the pages' header
+    business_id: int | None = None  # a business's own user: the business they act for
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,19 @@ class Principal:
             raise Forbidden("需要机构工作人员账号 / needs an agency staff account")
         return self.user.agency_id
 
+    @property
+    def business_id(self) -> int:
+        """The business user's business (``BusinessUser`` guarantees there is one)."""
+        if self.user.business_id is None or "business" not in self.user.roles:
+            raise Forbidden("需要经营者账号 / needs a business account")
+        return self.user.business_id
+
 
 # the user, their agency's code and whether the token was revoked: one round trip per request
 _PRINCIPAL = (
     select(User.id, User.username, User.display_name, User.agency_id, User.roles, User.active,
-           User.session_epoch, Agency.code, Agency.name.label("agency_name"), Agency.active.label("agency_active"),
+           User.session_epoch, User.business_id, Agency.code, Agency.name.label("agency_name"),
+           Agency.active.label("agency_active"),
            exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"))
     .outerjoin(Agency, Agency.id == User.agency_id)
     .where(User.username == bindparam("username"))
@@ -134,7 +143,8 @@ def principal_for(session: Session, claims: TokenClaims) -> Principal:
         raise Unauthorized("令牌无效或已过期 / invalid or expired token")
     if row is None or not row.active or row.agency_active is False:
         raise Unauthorized("用户不可用 / user disabled")
-    user = SignedInUser(row.id, row.username, row.display_name, row.agency_id, tuple(row.roles), row.agency_name)
+    user = SignedInUser(row.id, row.username, row.display_name, row.agency_id, tuple(row.roles), row.agency_name,
+                        row.business_id)
     return Principal(user, Actor(user.username, row.code, frozenset(user.roles)), claims)
 
 
@@ -154,5 +164,12 @@ async def admin(principal: CurrentUser) -> Principal:
     return principal
 
 
+async def business_party(principal: CurrentUser) -> Principal:
+    """A business's own user: sees only the complaints against that business."""
+    _ = principal.business_id  # 403 for anyone else
+    return principal
+
+
 StaffUser = Annotated[Principal, Depends(staff)]
 AdminUser = Annotated[Principal, Depends(admin)]
+BusinessUser = Annotated[Principal, Depends(business_party)]

@@ -77,6 +77,10 @@ LABELS: dict[str, str] = {
     "agency": "所属单位",
     "roles": "角色",
     "email": "电子邮箱",
+    # businesses
+    "uscc": "统一社会信用代码",
+    "address": "地址",
+    "odr": "是否参加在线纠纷解决",
     # headers
     "Idempotency-Key": "幂等键",
     "X-Request-ID": "请求编号",

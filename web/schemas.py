@@ -239,3 +239,72 @@ class PublicStatus(Model):
     next_step: str = Field(description="what happens next and by when, a Chinese sentence")
     next_due_at: datetime | None = Field(description="the last instant of the next step's deadline")
     history: list[PublicMilestone] = Field(description="milestones, oldest first; no personal data")
+
+
+# ---- businesses as parties: their own users' view, and the administrators' -----------------------------
+
+
+class BusinessComplaintSummary(Model):
+    """A complaint against the business, as its own users see it in a list: the complainant's name, phone and
+    e-mail masked, and no ID number at all."""
+
+    id: int
+    tracking_no: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    category: str
+    category_label: str
+    subject: str
+    received_at: datetime
+    complainant_name: str = Field(description="masked, e.g. 张*")
+    complainant_phone: str = Field(description="masked, e.g. 138****5678")
+
+
+class BusinessComplaintPage(Model):
+    items: list[BusinessComplaintSummary]
+    total: int
+
+
+class BusinessComplaintDetail(BusinessComplaintSummary):
+    complainant_email: str | None = Field(description="masked")
+    handling_agency: str | None = Field(description="the competent regulator, by name")
+    business_name: str = Field(description="the business as the complaint names it")
+    business_address: str | None
+    business_platform: str | None
+    description: str
+    amount: str | None
+    occurred_on: date | None
+
+
+class BusinessOut(Model):
+    id: int
+    uscc: str | None
+    name: str
+    region_code: str
+    address: str | None
+    odr: bool = Field(description="enrolled in online dispute resolution (在线纠纷解决)")
+    created_at: datetime
+
+
+class BusinessListOut(Model):
+    items: list[BusinessOut]
+    total: int
+
+
+class BusinessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=2, max_length=200, pattern=r"^[^\x00]+$")
+    region_code: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 code where the business operates")
+    uscc: str | None = Field(default=None, max_length=30, pattern=r"^[^\x00]*$",
+                             description="统一社会信用代码 (checksum verified)")
+    address: str | None = Field(default=None, max_length=300, pattern=r"^[^\x00]*$")
+    odr: bool = False
+
+
+class BusinessPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(default=None, min_length=2, max_length=200, pattern=r"^[^\x00]+$")
+    address: str | None = Field(default=None, max_length=300, pattern=r"^[^\x00]*$")
+    odr: bool | None = None

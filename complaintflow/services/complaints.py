@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from agencies.businesses import link_complaint
 from agencies.submission import Submitted, submit_complaint, validate_submission
 from agencies.submission_keys import Render, SubmissionGuard
 from complaintflow.wiring import Product
@@ -38,8 +39,9 @@ def submit(product: Product, payload: dict[str, Any], actor: Actor | None, *, id
             data = validate_submission(payload, now, public=guard.public)
             guard.refuse_duplicate(uow.session, data, now)
             submitted = submit_complaint(uow.session, product.runner, data, actor=actor, now=now,
-                                         tracking_key=product.tracking_key)
+                                         tracking_key=product.tracking_key, link_business=False)
             guard.remember(uow.session, submitted, now, render)
+            link_complaint(uow.session, submitted.complaint, now)  # last: a new business's row stays locked
             uow.commit()
             return submitted
     except IntegrityError:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agencies.demo import seed_demo
 from agencies.passwords import verify_password
-from agencies.tables import Agency, User
+from agencies.tables import Agency, Business, User
 from agencies.users import authenticate
 from tests.agencies.factories import NOW
 
@@ -30,6 +30,12 @@ EXPECTED_USERS = {
         for code, (_, _, kind, _, _) in EXPECTED_AGENCIES.items()
     },
     **{f"{code}.supervisor": (code, ["supervisor"]) for code in EXPECTED_AGENCIES},
+    "th-cxjd.staff": (None, ["business"]),  # the enrolled business's user: no agency
+}
+
+EXPECTED_BUSINESSES = {
+    # USCC: (name, region, enrolled in online dispute resolution, its users)
+    "91341222MA2N0Y7K3G": ("太和县诚信家电有限公司", "341222", True, ["th-cxjd.staff"]),
 }
 
 
@@ -50,14 +56,23 @@ def _users(session: Session) -> dict[str, tuple[str | None, list[str]]]:
     }
 
 
+def _businesses(session: Session) -> dict[str | None, tuple[str, str, bool, list[str]]]:
+    return {
+        b.uscc: (b.name, b.region_code, b.odr,
+                 list(session.scalars(select(User.username).where(User.business_id == b.id))))
+        for b in session.scalars(select(Business))
+    }
+
+
 def test_seed_creates_exactly_the_demo_data(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session, session.begin():
         report = seed_demo(session, "Huaihe-Demo-2026!", now=NOW)
     assert sorted(report) == sorted((username, "Huaihe-Demo-2026!") for username in EXPECTED_USERS)
-    assert len(report) == 13
+    assert len(report) == 14
     with session_factory() as session:
         assert _agencies(session) == EXPECTED_AGENCIES
         assert _users(session) == EXPECTED_USERS
+        assert _businesses(session) == EXPECTED_BUSINESSES
         assert all(user.active and user.created_at == NOW for user in session.scalars(select(User)))
         assert authenticate(session, "th-amr.liaison", "Huaihe-Demo-2026!") is not None
         assert authenticate(session, "admin", "Huaihe-Demo-2026!") is not None
@@ -73,6 +88,7 @@ def test_seed_twice_changes_nothing(session_factory: sessionmaker[Session]) -> N
     assert sorted(again) == sorted((username, None) for username in EXPECTED_USERS)
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Agency)) == 6
+        assert _businesses(session) == EXPECTED_BUSINESSES
         assert {u.username: u.password_hash for u in session.scalars(select(User))} == before
         assert _agencies(session) == EXPECTED_AGENCIES
         assert authenticate(session, "fy-cca.supervisor", "Taihe-Seed-9x7q") is not None
