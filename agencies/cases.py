@@ -1,5 +1,5 @@
-"""Cases (案件) from complaint-to-case conversion and their numbers: a case is created when
-``verify_clue`` decides ``file`` (立案), numbered per agency and year."""
+"""Cases (案件) from complaint-to-case conversion and their numbers: a case is created when the
+agency's head decides to file (立案; the workflow calls ``file_case()``), numbered per agency and year."""
 
 from __future__ import annotations
 
