@@ -19,28 +19,29 @@ UNKNOWN = "其他"
 # (ODR, mediation outcomes); the order is the lifecycle's, for a status filter
 STATUS_LABELS: Mapping[str, str] = {
     ComplaintStatus.REGISTERED.value: "已登记",
-    "negotiating": "协商和解中",
-    "pending_acceptance": "待受理",
+    ComplaintStatus.NEGOTIATING.value: "协商和解中",
+    ComplaintStatus.PENDING_ACCEPTANCE.value: "待受理",
     ComplaintStatus.UNDER_REVIEW.value: "受理审查中",
     ComplaintStatus.IN_PROGRESS.value: "办理中",
     ComplaintStatus.ACCEPTED.value: "已受理",
     ComplaintStatus.TRANSFERRED.value: "已转送",
     ComplaintStatus.REJECTED.value: "不予受理",
-    "mediating": "调解中",
+    ComplaintStatus.MEDIATING.value: "调解中",
     ComplaintStatus.IN_MEDIATION.value: "调解中",
     ComplaintStatus.MEDIATION_ENDED.value: "调解结束",
-    "settled": "已和解",
-    "agreement": "调解成功",
-    "terminated": "终止调解",
-    "not_mediated": "未调解",
+    ComplaintStatus.SETTLED.value: "已和解",
+    ComplaintStatus.AGREEMENT.value: "调解成功",
+    ComplaintStatus.TERMINATED.value: "终止调解",
+    ComplaintStatus.NOT_MEDIATED.value: "未调解",
     ComplaintStatus.CLOSED.value: "已办结",
 }
 
 # a tag's colour group per status (the word always goes with it): open work, ended well, ended otherwise
 STATUS_TONES: Mapping[str, str] = {
-    "settled": "done", "agreement": "done", ComplaintStatus.CLOSED.value: "done",
-    ComplaintStatus.REJECTED.value: "ended", "terminated": "ended", "not_mediated": "ended",
-    ComplaintStatus.MEDIATION_ENDED.value: "ended",
+    ComplaintStatus.SETTLED.value: "done", ComplaintStatus.AGREEMENT.value: "done",
+    ComplaintStatus.CLOSED.value: "done",
+    ComplaintStatus.REJECTED.value: "ended", ComplaintStatus.TERMINATED.value: "ended",
+    ComplaintStatus.NOT_MEDIATED.value: "ended", ComplaintStatus.MEDIATION_ENDED.value: "ended",
 }
 
 CATEGORY_NAMES: Mapping[str, str] = {category.value: label for category, label in CATEGORY_LABELS.items()}

@@ -210,11 +210,20 @@ _KIND_NAMES = {"market_regulator": "市场监管部门", "consumer_association":
 
 
 def _complaint_status(workflow: BpmnWorkflow, current: str) -> str:
+    """The status the workflow set last: ``complaint_status`` in the data of the most recently completed
+    task of any pool (each pool of a collaboration keeps its own data, so the top workflow's last task
+    knows nothing of it); ``closed`` once every pool has ended. A workflow that sets none leaves a
+    registered complaint ``in_progress``."""
     if workflow.completed:
         return ComplaintStatus.CLOSED.value
-    data_status = workflow.last_task.data.get("complaint_status") if workflow.last_task else None
-    if isinstance(data_status, str) and data_status in {s.value for s in ComplaintStatus}:
-        return data_status
+    known = {s.value for s in ComplaintStatus}
+    pools = [workflow, *workflow.subprocesses.values()]
+    last_tasks = sorted((pool.last_task for pool in pools if pool.last_task is not None),
+                        key=lambda task: task.last_state_change, reverse=True)
+    for task in last_tasks:
+        data_status = task.data.get("complaint_status")
+        if isinstance(data_status, str) and data_status in known:
+            return data_status
     return ComplaintStatus.IN_PROGRESS.value if current == ComplaintStatus.REGISTERED.value else current
 
 

@@ -38,10 +38,10 @@ from engine.deadlines.service import DeadlineService
 from engine.runner import Runner
 from engine.specs import SpecCache
 from engine.spiff import ready_human_tasks
-from tests.workflows.scenario import complaint_body
+from tests.workflows.scenario import CONSENTED, complaint_body
 
 PASSWORD = "Load-Huaihe-4z6p"
-PATH = [("review", {"decision": "accept"}), ("arrange_mediation", {"mediator": "self"}),
+PATH = [("review", {"decision": "accept"}), ("arrange_mediation", {**CONSENTED, "mediator": "self"}),
         ("mediate", {"outcome": "agreement", "summary": "达成一致", "agreement_text": "退款",
                      "violation_found": False}),
         ("close", {"result": "已办结"}), ("follow_up", {"satisfaction": "satisfied"})]

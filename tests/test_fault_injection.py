@@ -62,7 +62,7 @@ from notifications.dispatcher import DEFAULT_POLICY
 from notifications.smtp import KEY_HEADER
 from notifications.tables import OutboxMessage
 from tests.conftest import PG_ADMIN_URL
-from tests.workflows.scenario import ID_NUMBER, complaint_body
+from tests.workflows.scenario import CONSENTED, ID_NUMBER, complaint_body
 
 PASSWORD = "Fault-Huaihe-5r8t"
 CLIENTS = 4
@@ -87,7 +87,7 @@ REQUEST_PATIENCE = 60.0
 """How long a client keeps repeating one unanswered request (503s, a dead server) before giving up."""
 STEPS: dict[str, dict[str, Any]] = {  # review → arrange → mediate: the acceptance and agreement e-mails
     "review": {"decision": "accept"},
-    "arrange_mediation": {"mediator": "self"},
+    "arrange_mediation": {**CONSENTED, "mediator": "self"},
     "mediate": {"outcome": "agreement", "summary": "达成一致", "agreement_text": "退款", "violation_found": False},
 }
 

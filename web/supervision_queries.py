@@ -26,7 +26,7 @@ from engine.deadlines.ladder import Rung, fire_instant
 from notifications.tables import InAppNotice, OutboxMessage
 
 ESCALATION = "escalation"  # the ladder's rung that reaches the supervising agency's supervisors
-EXTENSION_TASK = "approve_extension"  # the reference workflow's 延期审批 task
+APPROVAL_LANE = "supervisor"  # tasks only a supervisor may decide: 延期审批, 办案延期审批, 立案审批
 STEP_KEY_PREFIX = "deadline-step:"  # the outbox key of a rung's notices (agencies.deadline_notices)
 
 
@@ -96,9 +96,9 @@ def workload(session: Session, agency_code: str, now: datetime, soon_before: dat
 
 
 def extension_requests(session: Session, agency_code: str, limit: int = 200) -> list[Row[Any]]:
-    """The agency's open 延期审批 tasks, oldest request first."""
+    """The agency's open tasks awaiting a supervisor's decision (extensions, filing), oldest first."""
     return list(session.execute(select(OpenTask.__table__).where(
-        OpenTask.agency_code == agency_code, OpenTask.task_name == EXTENSION_TASK)
+        OpenTask.agency_code == agency_code, OpenTask.lane == APPROVAL_LANE)
         .order_by(OpenTask.created_at, OpenTask.id).limit(limit)))
 
 

@@ -66,7 +66,9 @@ SAMPLES: tuple[tuple[int, dict[str, Any], tuple[tuple[str, dict[str, Any]], ...]
     (3, {"complainant": _person("王五", "13700002222", "341222199801051035"), "category": "contract",
          "subject": "预付卡门店停业无法退费", "amount": "1800.00",
          "description": "健身房预付卡余额 1800 元，门店突然停业，联系不上经营者。"},
-     (("review", {"decision": "accept"}), ("arrange_mediation", {"mediator": "self"}))),
+     (("review", {"decision": "accept"}),
+      ("arrange_mediation", {"complainant_consent": True, "business_consent": True, "consent_how": "电话征求双方意见",
+                             "mediator": "self"}))),
 )
 
 

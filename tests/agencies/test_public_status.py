@@ -11,7 +11,7 @@ from agencies.public_status import PROVISIONAL_NOTE, SUSPENDED_NOTE, PublicView,
 from agencies.tables import Complaint
 from complaintflow.services.tasks import suspend_task
 from engine.clock import SHANGHAI
-from tests.workflows.scenario import START, Scenario, complaint_body
+from tests.workflows.scenario import CONSENTED, START, Scenario, complaint_body
 
 PERSON = complaint_body()["complainant"]
 ACCEPTANCE = "承办单位将于 2026年11月27日 前作出是否受理的决定，并告知您"
@@ -43,13 +43,14 @@ def test_milestones_name_the_choice_made_never_what_staff_typed(s: Scenario) -> 
     s.clock.set(START + timedelta(days=1))
     s.do("th-amr", "review", {"decision": "accept", "reason": f"已电话联系投诉人 {PERSON['phone']}"}, complaint)
     s.clock.set(START + timedelta(days=2))
-    s.do("th-amr", "arrange_mediation", {"mediator": "self"}, complaint)
+    s.do("th-amr", "arrange_mediation", {**CONSENTED, "mediator": "self"}, complaint)
     view = view_of(s, complaint)
     assert labels(view)[1:] == [("11-19", "「受理审查」已完成：受理", "太和县市场监督管理局"),
                                 ("11-20", "「确定调解方式」已完成：本机关调解", "太和县市场监督管理局"),
                                 ("11-20", "「组织调解」办理中", "太和县市场监督管理局")]
-    assert view.status_label == "办理中"  # no rule that says more: the stored status in words
-    assert view.next_step == "承办单位正在办理「组织调解」，有进展时将告知您"
+    assert view.status_label == "调解中"  # the stored status in words
+    assert view.next_step == ("承办单位正在组织调解，调解期限至 2027年1月18日"  # 60 days from acceptance on the 19th
+                              "（该期限按尚未公布的节假日安排估算，可能调整）")
     shown = repr(asdict(view))
     for personal in (*PERSON.values(), "人民路1号", "太和县某某电器商行", "空调一周后不制冷", "已电话联系"):
         assert personal not in shown
@@ -58,7 +59,7 @@ def test_milestones_name_the_choice_made_never_what_staff_typed(s: Scenario) -> 
 def test_a_case_spawned_by_the_complaint_is_not_shown(s: Scenario) -> None:
     complaint = s.submit()
     s.do("th-amr", "review", {"decision": "accept"}, complaint)
-    s.do("th-amr", "arrange_mediation", {"mediator": "self"}, complaint)
+    s.do("th-amr", "arrange_mediation", {**CONSENTED, "mediator": "self"}, complaint)
     s.do("th-amr", "mediate", {"outcome": "agreement", "summary": "达成一致", "agreement_text": "退款 3299 元",
                                "violation_found": True, "violation_description": "销售不合格空调"}, complaint)
     assert s.open_task_names(complaint) == ["close", "verify_clue"]
@@ -72,7 +73,7 @@ def test_a_case_spawned_by_the_complaint_is_not_shown(s: Scenario) -> None:
 def test_a_consumer_association_and_a_report(s: Scenario) -> None:
     at_association = view_of(s, s.submit(received_by="th-cca"))
     assert at_association.agency == "太和县消费者协会" and at_association.status_label == "待受理"
-    assert at_association.next_step == "承办单位将于 2026年11月25日 前作出是否受理的决定，并告知您"
+    assert at_association.next_step == "承办单位将于 2026年11月27日 前作出是否受理的决定，并告知您"
 
     report = view_of(s, s.submit(received_by="th-amr", kind="report"))
     assert report.kind_label == "举报" and labels(report)[0][1] == "举报已登记"

@@ -5,7 +5,7 @@ complaint by the complainant's phone number."""
 from __future__ import annotations
 
 from tests.api.conftest import Api
-from tests.workflows.scenario import complaint_body
+from tests.workflows.scenario import CONSENTED, complaint_body
 
 PHONE = complaint_body()["complainant"]["phone"]
 LINQUAN_BUSINESS = {"name": "临泉县某某超市", "region_code": "341221"}
@@ -26,7 +26,7 @@ def test_the_diagram_shows_the_path_the_open_task_and_the_mediation_timer(api: A
 
     api.act("th-amr.liaison", "review", cid, {"decision": "accept"})
     api.act("th-amr.liaison", "arrange_mediation", cid,
-            {"mediator": "consumer_association", "mediator_agency": "th-cca"})
+            {**CONSENTED, "mediator": "consumer_association", "mediator_agency": "th-cca"})
     for user in ("th-amr.liaison", "th-cca.supervisor"):  # the regulator and the entrusted association
         state = diagram(api, user, cid)
         assert {"review", "arrange_mediation", "start_association"} <= set(state["completed"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from tests.api.conftest import Api
+from tests.workflows.scenario import CONSENTED
 
 
 def test_complaint_to_case_via_the_api(api: Api) -> None:
     created = api.submit()
     cid = created["id"]
-    assert created["status"] == "in_progress" and created["tracking_code"]
+    assert created["status"] == "pending_acceptance" and created["tracking_code"]
 
     inbox = api.get("/api/v1/tasks", "th-amr.liaison").json()
     assert [t["task_name"] for t in inbox["items"]] == ["review"] and inbox["total"] == 1
@@ -21,12 +22,13 @@ def test_complaint_to_case_via_the_api(api: Api) -> None:
 
     assert api.act("th-amr.liaison", "review", cid, {"decision": "accept"})["next_tasks"][0]["task_name"] \
         == "arrange_mediation"
-    api.act("th-amr.liaison", "arrange_mediation", cid, {"mediator": "self"})
+    api.act("th-amr.liaison", "arrange_mediation", cid, {**CONSENTED, "mediator": "self"})
     result = api.act("th-amr.liaison", "mediate", cid, {
         "outcome": "agreement", "summary": "达成一致", "agreement_text": "退款 3299 元", "violation_found": True,
         "violation_description": "销售不合格空调"})
     assert sorted(t["task_name"] for t in result["next_tasks"]) == ["close", "verify_clue"]
     api.act("th-amr.liaison", "verify_clue", cid, {"decision": "file", "reason": "证据充分"})
+    api.act("th-amr.supervisor", "decide_filing", cid, {"decision": "file", "reason": "同意立案"})  # the head files
 
     [case] = api.get("/api/v1/cases", "th-amr.liaison").json()
     assert re.fullmatch(r"太市监诉转案〔2026〕\d+号", case["case_no"]) and case["status"] == "filed"
@@ -38,7 +40,7 @@ def test_complaint_to_case_via_the_api(api: Api) -> None:
     listed = api.get("/api/v1/complaints", "th-amr.liaison").json()["items"][0]
     assert listed["complainant_phone"] == "138****5678"  # masked in lists
     events = [e["action"] for e in api.get(f"/api/v1/complaints/{cid}/events", "th-amr.liaison").json()]
-    assert events.count("task.completed") == 4 and "task.claimed" in events
+    assert events.count("task.completed") == 5 and "task.claimed" in events
 
     public = api.client.get(f"/api/v1/public/complaints/{created['tracking_no']}",
                             params={"code": created["tracking_code"]})

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from agencies.masking import mask_id_number
 from agencies.tables import Agency, User
 from tests.api.conftest import Api
-from tests.workflows.scenario import ID_NUMBER
+from tests.workflows.scenario import CONSENTED, ID_NUMBER
 
 PHONE, EMAIL = "13812345678", "zhangsan@example.com"
 WHOLE = {"complainant_id_number": ID_NUMBER, "complainant_phone": PHONE, "complainant_email": EMAIL}
@@ -65,7 +65,7 @@ def test_an_association_entrusted_with_a_complaint_it_had_referred_mediates_it_a
     assert seen_by_agency(api, "th-cca", cid) == MASKED
     api.act("th-amr.liaison", "review", cid, {"decision": "accept"})
     api.act("th-amr.liaison", "arrange_mediation", cid,
-            {"mediator": "consumer_association", "mediator_agency": "th-cca"})
+            {**CONSENTED, "mediator": "consumer_association", "mediator_agency": "th-cca"})
     assert seen_by_agency(api, "th-cca", cid) == CONTACT
     assert api.get(f"/api/v1/complaints/{cid}", "th-cca.liaison").json()["involved_agencies"] == {
         "th-amr": "competent", "th-cca": "handler"}
@@ -95,7 +95,7 @@ def test_a_mediator_sees_how_to_reach_the_complainant_but_not_the_id_number(api:
         cid = api.submit()["id"]
         api.act("th-amr.liaison", "review", cid, {"decision": "accept"})
         api.act("th-amr.liaison", "arrange_mediation", cid,
-                {"mediator": "consumer_association", "mediator_agency": "th-cca"})
+                {**CONSENTED, "mediator": "consumer_association", "mediator_agency": "th-cca"})
     else:
         cid = api.submit("th-cca.liaison")["id"]
         api.act("th-cca.liaison", "association_review", cid, {"decision": "accept"})

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, expect
 from tests.api.conftest import PASSWORD
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, Visit
 from tests.browser.test_sign_in_and_inbox import on_path, sign_in
-from tests.workflows.scenario import Scenario
+from tests.workflows.scenario import CONSENTED, Scenario
 
 PHONE = "13812345678"
 
@@ -25,7 +25,7 @@ def element(visit: Visit, element_id: str) -> str:
 def test_the_diagram_marks_the_open_task_the_path_and_the_mediation_timer(s: Scenario, visit: Visit) -> None:
     complaint = s.submit()
     s.do("th-amr", "review", {"decision": "accept"}, complaint)
-    s.do("th-amr", "arrange_mediation", {"mediator": "self"}, complaint)
+    s.do("th-amr", "arrange_mediation", {**CONSENTED, "mediator": "self"}, complaint)
     page = visit.page
     sign_in(visit)
 

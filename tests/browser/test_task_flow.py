@@ -121,6 +121,9 @@ def test_a_liaison_takes_a_complaint_from_intake_to_close_through_the_pages(s: S
     expect(mediator_agency).to_be_visible()
     mediator.get_by_role("radio", name="本机关调解").check()
     expect(mediator_agency).to_be_hidden()
+    page.locator("#field-complainant_consent-group").get_by_role("radio", name="是").check()
+    page.locator("#field-business_consent-group").get_by_role("radio", name="是").check()
+    page.get_by_label("征求意见的方式").fill("电话征求双方意见，均同意调解")
     submit(page)
 
     # ---- mediating, with the keyboard only

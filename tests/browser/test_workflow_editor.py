@@ -104,7 +104,9 @@ def test_an_admin_edits_the_review_task_and_the_liaison_sees_the_new_field(s: Sc
     expect(panel.locator("#editor-deadline")).to_have_value("acceptance")
     expect(panel.locator("#editor-deadline-from")).to_have_value("review_clock_from")
     fields = panel.locator(".editor-form-field > summary .editor-field-title")
-    expect(fields).to_have_text(["审查结论", "理由", "转送至（机构代码）", "投诉分类"])
+    reference_fields = ["审查结论", "理由", "转送至（机构代码）", "投诉分类", "不予受理情形", "是否发现违法行为线索",
+                        "违法行为线索描述"]
+    expect(fields).to_have_text(reference_fields)
 
     panel.locator("#editor-name").fill("受理审查及电话核实")
     panel.locator("#editor-name").press("Tab")
@@ -119,7 +121,7 @@ def test_an_admin_edits_the_review_task_and_the_liaison_sees_the_new_field(s: Sc
     added.get_by_label("中文标题").press("Tab")
     expect(added.get_by_label("类型")).to_have_value("text")
     expect(added.get_by_label("必填")).not_to_be_checked()
-    expect(fields).to_have_text(["审查结论", "理由", "转送至（机构代码）", "投诉分类", "联系电话核实情况"])
+    expect(fields).to_have_text([*reference_fields, "联系电话核实情况"])
 
     panel.locator("#editor-deadline").select_option("jurisdiction_dispute")
 

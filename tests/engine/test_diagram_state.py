@@ -9,7 +9,7 @@ from datetime import timedelta
 from complaintflow.jobs import run_sweep
 from complaintflow.services.tasks import suspend_task
 from engine.diagram_state import DiagramState, diagram_state, running_timers
-from tests.workflows.scenario import Scenario
+from tests.workflows.scenario import CONSENTED, Scenario
 
 POOLS = {"market_regulator", "consumer_association", "mediation_committee"}
 MEDIATION_DUE = "2027-01-18T23:59:59+08:00"  # accepted Wed 2026-11-18 + 60 days = Sun 17 Jan → Mon 18 Jan
@@ -36,7 +36,7 @@ def test_a_new_complaint_waits_at_review_after_registration(s: Scenario) -> None
 def test_mediation_by_the_regulator_itself_runs_its_time_limit(s: Scenario) -> None:
     c = s.submit()
     s.do("th-amr", "review", {"decision": "accept"}, c)
-    s.do("th-amr", "arrange_mediation", {"mediator": "self"}, c)
+    s.do("th-amr", "arrange_mediation", {**CONSENTED, "mediator": "self"}, c)
     s.restart()  # a fresh process reads the stored state
     state = state_of(s, c.id)
     assert set(state.current) == {"mediate", "mediate_deadline"}  # the task and its boundary timer
@@ -52,7 +52,8 @@ def test_mediation_by_the_regulator_itself_runs_its_time_limit(s: Scenario) -> N
 def test_mediation_entrusted_to_the_consumer_association_shows_both_pools(s: Scenario) -> None:
     c = s.submit()
     s.do("th-amr", "review", {"decision": "accept"}, c)
-    s.do("th-amr", "arrange_mediation", {"mediator": "consumer_association", "mediator_agency": "th-cca"}, c)
+    s.do("th-amr", "arrange_mediation",
+         {**CONSENTED, "mediator": "consumer_association", "mediator_agency": "th-cca"}, c)
     state = state_of(s, c.id)
     # the regulator waits for the result; the association mediates under the same time limit
     assert set(state.current) == {"catch_association_result", "association_mediate", "association_mediate_deadline"}
@@ -74,7 +75,7 @@ def test_a_task_whose_clock_is_stopped_is_current_and_suspended(s: Scenario) -> 
 def test_when_the_time_limit_passes_the_timer_completes_and_mediation_is_cut_short(s: Scenario) -> None:
     c = s.submit()
     s.do("th-amr", "review", {"decision": "accept"}, c)
-    s.do("th-amr", "arrange_mediation", {"mediator": "self"}, c)
+    s.do("th-amr", "arrange_mediation", {**CONSENTED, "mediator": "self"}, c)
     [due] = s.pending_timers(c)
     s.clock.set(due + timedelta(minutes=1))
     assert run_sweep(s.product).timers.timers_fired == 1
@@ -86,7 +87,8 @@ def test_when_the_time_limit_passes_the_timer_completes_and_mediation_is_cut_sho
 
 def test_a_finished_process_has_only_a_path(s: Scenario) -> None:
     c = s.submit()
-    s.do("th-amr", "review", {"decision": "reject", "reason": "不属于本部门职责范围"}, c)
+    s.do("th-amr", "review", {"decision": "reject", "reason": "不属于本部门职责范围",
+                                         "ground": "not_competent", "violation_found": False}, c)
     state = state_of(s, c.id)
     assert state.current == () and state.suspended == () and state.timers == ()
     assert {"review", "review_decision", "end_rejected"} <= set(state.completed)

@@ -39,6 +39,8 @@ def messages(form: dict[str, Any], data: Any, own_agency: str | None = None) -> 
 
 
 REVIEW = reference_form("complaint_handling.bpmn", "review")
+# a rejection also names its legal ground and whether a violation clue was found
+REJECTION_FIELDS = [("data.ground", "请选择不予受理情形"), ("data.violation_found", "请选择是否发现违法行为线索")]
 MEDIATE = reference_form("complaint_handling.bpmn", "mediate")
 APPROVE = reference_form("case_conversion.bpmn", "approve_extension")
 
@@ -48,11 +50,14 @@ APPROVE = reference_form("case_conversion.bpmn", "approve_extension")
     (REVIEW, {"decision": "同意"}, [("data.decision", "审查结论的取值无效")]),
     (REVIEW, {"decision": 1}, [("data.decision", "审查结论的取值无效")]),
     # required only for some answers (allOf / if / then), named the same way
-    (REVIEW, {"decision": "reject"}, [("data.reason", "请填写理由")]),
+    (REVIEW, {"decision": "reject"},
+     [("data.reason", "请填写理由"), *REJECTION_FIELDS]),
     (REVIEW, {"decision": "transfer"},
      [("data.reason", "请填写理由"), ("data.transfer_to", "请填写转送至（机构代码）")]),
-    (REVIEW, {"decision": "reject", "reason": ""}, [("data.reason", "理由不能为空")]),
-    (REVIEW, {"decision": "reject", "reason": "x" * 2001}, [("data.reason", "理由不能超过 2000 个字")]),
+    (REVIEW, {"decision": "reject", "reason": ""},
+     [("data.reason", "理由不能为空"), *REJECTION_FIELDS]),
+    (REVIEW, {"decision": "reject", "reason": "x" * 2001},
+     [("data.reason", "理由不能超过 2000 个字"), *REJECTION_FIELDS]),
     (REVIEW, {"decision": "accept", "colour": "red", "size": 2},
      [("data.colour", "表单没有字段 colour"), ("data.size", "表单没有字段 size")]),
     (MEDIATE, {}, [("data.outcome", "请选择调解结果"), ("data.summary", "请填写调解情况"),

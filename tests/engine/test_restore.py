@@ -7,7 +7,7 @@ from sqlalchemy import event, update
 
 from agencies.repository import agencies_by_code, get_complaint
 from agencies.tables import Agency
-from tests.workflows.scenario import Scenario
+from tests.workflows.scenario import CONSENTED, Scenario
 
 
 def test_restored_instances_share_the_wired_spec_and_new_ones_start_clean(s: Scenario) -> None:
@@ -28,7 +28,8 @@ def test_restored_instances_share_the_wired_spec_and_new_ones_start_clean(s: Sce
     third = s.submit()  # a new instance after those loads starts its own pool only
     assert s.open_task_names(third) == ["review"]
     s.do("th-amr", "review", {"decision": "accept"}, third)
-    s.do("th-amr", "arrange_mediation", {"mediator": "consumer_association", "mediator_agency": "th-cca"}, third)
+    s.do("th-amr", "arrange_mediation",
+         {**CONSENTED, "mediator": "consumer_association", "mediator_agency": "th-cca"}, third)
     assert s.open_task_names(third) == ["association_mediate"]  # a message started a pool on the shared spec
     assert s.open_task_names(first) == ["review"]
 

@@ -15,7 +15,7 @@ from complaintflow.services import workflows
 from engine.db.tables import ProcessInstance, SpecVersion
 from tests.pages.conftest import Pages, csrf_of
 from tests.pages.test_markup import assert_self_contained
-from tests.workflows.scenario import WORKFLOWS, Scenario
+from tests.workflows.scenario import CONSENTED, WORKFLOWS, Scenario
 
 KEY = "complaint_handling"
 RENAMED = "受理与审查"
@@ -197,7 +197,7 @@ def test_migration_dry_run_then_moves_the_safe_instances(pages: Pages) -> None:
     assert version_of(scenario, movable) == 2 and version_of(scenario, stuck) == 1
     assert "可迁移 0 个 / 共 1 个" in page_text(html)  # only the stuck one is still on v1
     # the moved instance goes on under v2
-    scenario.do("th-amr", "arrange_mediation", {"mediator": "self"}, past_review)
+    scenario.do("th-amr", "arrange_mediation", {**CONSENTED, "mediator": "self"}, past_review)
     assert scenario.open_task_names(past_review) == ["mediate"]
 
 
@@ -205,7 +205,7 @@ def test_the_instance_view_shows_where_it_stands_with_personal_data_masked(pages
     scenario = pages.scenario
     complaint = scenario.submit()
     scenario.do("th-amr", "review", {"decision": "accept", "reason": "已电话联系张三（13812345678）"}, complaint)
-    scenario.do("th-amr", "arrange_mediation", {"mediator": "self"}, complaint)
+    scenario.do("th-amr", "arrange_mediation", {**CONSENTED, "mediator": "self"}, complaint)
     instance_id = complaint.process_instance_id
     pages.sign_in("admin")
     response = pages.get(f"/admin/instances/{instance_id}")
@@ -216,7 +216,7 @@ def test_the_instance_view_shows_where_it_stands_with_personal_data_masked(pages
     assert f"流程：{KEY} 第 1 版" in text and "运行中" in text
     assert "调解期限：2027年1月18日 23:59" in text
     assert page_text(html, '//table[contains(@class, "instance-tasks")]/tbody/tr') == (
-        "组织调解 太和县市场监督管理局 未认领 —")
+        "组织调解 太和县市场监督管理局 未认领 2027年1月18日 23:59")  # due when the mediation timer fires
     tree = lxml.html.fromstring(html)
     data = {text_of(row.xpath("th")[0]): text_of(row.xpath("td")[0])
             for row in tree.xpath('//table[contains(@class, "instance-data")]/tbody/tr')}

@@ -15,7 +15,7 @@ from agencies import labels
 from agencies.masking import mask_id_number
 from agencies.vocab import ComplaintStatus
 from tests.pages.conftest import Pages
-from tests.workflows.scenario import ID_NUMBER, complaint_body
+from tests.workflows.scenario import CONSENTED, ID_NUMBER, complaint_body
 from web.pages.complaints import PAGE_SIZE
 
 PERSON = complaint_body()["complainant"]
@@ -63,14 +63,15 @@ def test_search_by_tracking_number_phone_business_subject_status_and_dates(pages
     fridge = pages.api.submit(**FRIDGE)  # received on the 10th, by th-amr
     aircon = pages.api.submit()  # received on the 18th (now)
     elsewhere = pages.scenario.submit(received_by=None, business=LINQUAN_BUSINESS)  # Linquan's, same phone
-    pages.api.act("th-amr.liaison", "review", fridge["id"], {"decision": "reject", "reason": "证据不足"})
+    pages.api.act("th-amr.liaison", "review", fridge["id"], {"decision": "reject", "reason": "证据不足",
+                                                            "ground": "not_consumer_dispute", "violation_found": False})
     pages.sign_in("th-amr.liaison")
 
     html = html_of(pages, "/complaints")
     listed = results(html)
     assert [r["tracking-no"] for r in listed] == [aircon["tracking_no"], fridge["tracking_no"]]  # newest first
     assert listed[0] == {"tracking-no": aircon["tracking_no"], "subject": "空调制冷故障", "complainant": "张*",
-                         "business": "太和县某某电器商行", "status": "办理中", "received": "2026年11月18日",
+                         "business": "太和县某某电器商行", "status": "待受理", "received": "2026年11月18日",
                          "agency": "太和县市场监督管理局", "href": f"/complaints/{aircon['id']}"}
     assert listed[1]["complainant"] == "欧***" and listed[1]["status"] == "已办结"
     assert "共 2 件" in html and elsewhere.tracking_no not in html
@@ -88,7 +89,7 @@ def test_search_by_tracking_number_phone_business_subject_status_and_dates(pages
     assert numbers(pages, q="%") == []  # a wildcard is a character like any other
 
     assert numbers(pages, status="closed") == [fridge["tracking_no"]]
-    assert numbers(pages, status="in_progress") == [aircon["tracking_no"]]
+    assert numbers(pages, status="pending_acceptance") == [aircon["tracking_no"]]
     assert numbers(pages, status="no-such-status") == numbers(pages)  # an unknown status: no filter
     assert numbers(pages, received_from="2026-11-11") == [aircon["tracking_no"]]
     assert numbers(pages, received_to="2026-11-10") == [fridge["tracking_no"]]
@@ -146,7 +147,7 @@ def test_a_complaints_file(pages: Pages) -> None:
     html = html_of(pages, f"/complaints/{cid}")
     tree = lxml.html.fromstring(html)
 
-    assert texts(html, "//h1") == [f"{submitted['tracking_no']} 办理中"]
+    assert texts(html, "//h1") == [f"{submitted['tracking_no']} 待受理"]
     assert texts(html, '//ul[@class="head-facts"]/li') == ["承办单位：太和县市场监督管理局",
                                                           "受理期限：2026年11月27日 正常"]
     assert facts(html) | {"登记时间": ""} == {
@@ -180,7 +181,7 @@ def test_a_complaints_file(pages: Pages) -> None:
 def test_the_mediation_time_limit_and_a_linked_case_are_on_the_page(pages: Pages) -> None:
     cid = pages.api.submit()["id"]
     pages.api.act("th-amr.liaison", "review", cid, {"decision": "accept"})
-    pages.api.act("th-amr.liaison", "arrange_mediation", cid, {"mediator": "self"})
+    pages.api.act("th-amr.liaison", "arrange_mediation", cid, {**CONSENTED, "mediator": "self"})
     pages.sign_in("th-amr.liaison")
     html = html_of(pages, f"/complaints/{cid}")
     assert texts(html, '//ul[@class="head-facts"]/li[@class="timer"]') == ["调解期限：2027年1月18日"]
@@ -188,6 +189,7 @@ def test_the_mediation_time_limit_and_a_linked_case_are_on_the_page(pages: Pages
 
     pages.api.act("th-amr.liaison", "mediate", cid, VIOLATION)
     pages.api.act("th-amr.liaison", "verify_clue", cid, {"decision": "file", "reason": "立案查处"})
+    pages.api.act("th-amr.supervisor", "decide_filing", cid, {"decision": "file", "reason": "同意立案"})
     html = html_of(pages, f"/complaints/{cid}")
     assert texts(html, '//ul[@class="head-facts"]/li[@class="timer"]') == []  # mediation ended
     [case] = pages.scenario.cases(pages.scenario.complaint(cid))
@@ -201,7 +203,7 @@ def test_a_mediator_sees_the_complainants_contact_but_not_the_id_number(pages: P
     cid = pages.api.submit()["id"]
     pages.api.act("th-amr.liaison", "review", cid, {"decision": "accept"})
     pages.api.act("th-amr.liaison", "arrange_mediation", cid,
-                  {"mediator": "consumer_association", "mediator_agency": "th-cca"})
+                  {**CONSENTED, "mediator": "consumer_association", "mediator_agency": "th-cca"})
     mediate = pages.api.task("th-cca.liaison", "association_mediate", cid)
 
     def seen_by(username: str) -> tuple[dict[str, str], Any]:

@@ -288,7 +288,7 @@ def test_the_address_limits_are_the_apis(pages: Pages) -> None:
 def test_the_api_answers_the_same_words(pages: Pages) -> None:
     number, code = submit(pages)
     answer: dict[str, Any] = pages.api.client.get(f"/api/v1/public/complaints/{number}", params={"code": code}).json()
-    assert answer["status"] == "in_progress" and answer["stage"] == "pending_acceptance"
+    assert answer["status"] == "pending_acceptance" and answer["stage"] == "pending_acceptance"
     assert answer["status_label"] == "待受理" and answer["kind_label"] == "投诉"
     assert answer["handling_agency"] == "太和县市场监督管理局"
     assert answer["next_step"] == "承办单位将于 2026年11月27日 前作出是否受理的决定，并告知您"

@@ -86,7 +86,7 @@ def test_the_review_task_shows_the_complaint_in_brief_and_its_form(pages: Pages)
     box = one(page, '//section[contains(@class, "task-complaint")]')
     facts = {text(one(div, "dt")): text(one(div, "dd")) for div in box.xpath(".//dl/div")}
     assert facts == {"投诉编号": submitted["tracking_no"], "投诉人": "张* 13812345678",  # the competent regulator
-                     "经营者": "太和县某某电器商行", "状态": "办理中", "类别": "质量", "金额": "¥3,299.00",
+                     "经营者": "太和县某某电器商行", "状态": "待受理", "类别": "质量", "金额": "¥3,299.00",
                      "登记日期": "2026年11月18日"}
     assert text(one(box, './/p[@class="subject"]')) == "空调制冷故障"
     assert text(one(box, './/p[@class="description"]')) == "购买的空调一周后不制冷，商家拒绝维修。"
@@ -347,7 +347,8 @@ def test_the_mediation_task_shows_the_mediation_time_limit(pages: Pages) -> None
     pages.sign_in(LIAISON)
     post(pages, f"/tasks/{task_id}/complete", {"decision": "accept"})
     arrange = pages.api.task(LIAISON, "arrange_mediation", submitted["id"])
-    post(pages, f"/tasks/{arrange['id']}/complete", {"mediator": "self"})
+    post(pages, f"/tasks/{arrange['id']}/complete", {"complainant_consent": "true", "business_consent": "true",
+                                                     "consent_how": "电话征求双方意见", "mediator": "self"})
     mediate = pages.api.task(LIAISON, "mediate", submitted["id"])
     [due] = pages.scenario.pending_timers(pages.scenario.complaint(submitted["id"]))
     page = open_task(pages, mediate["id"])
@@ -358,7 +359,8 @@ def test_the_mediation_task_shows_the_mediation_time_limit(pages: Pages) -> None
 def test_a_submission_that_opens_no_task_of_yours_returns_to_the_inbox(pages: Pages) -> None:
     submitted, task_id = review_task(pages)
     pages.sign_in(LIAISON)
-    rejected = post(pages, f"/tasks/{task_id}/complete", {"decision": "reject", "reason": "不属于本局职责"})
+    rejected = post(pages, f"/tasks/{task_id}/complete", {"decision": "reject", "reason": "不属于本局职责",
+                                                           "ground": "not_competent", "violation_found": "false"})
     assert rejected.status_code == 303 and rejected.headers["location"] == "/tasks?done=1"
     inbox = pages.get("/tasks", params={"done": "1"})
     assert inbox.status_code == 200

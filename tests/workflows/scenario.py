@@ -31,6 +31,8 @@ WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 START = datetime(2026, 11, 18, 9, 30, tzinfo=SHANGHAI)  # a Wednesday
 
 ID_NUMBER = TAIHE_ID
+# what ``arrange_mediation`` records before a mediation can start: both parties consent
+CONSENTED = {"complainant_consent": True, "business_consent": True, "consent_how": "电话征求双方意见"}
 
 
 def complaint_body(**overrides: Any) -> dict[str, Any]:

@@ -50,7 +50,7 @@ FLOW_NODES = (
 USER_TASKS = {
     "review": ("complaint_handling", "market_regulator", "受理审查", "liaison", "acceptance", "review_clock_from"),
     "arrange_mediation": ("complaint_handling", "market_regulator", "确定调解方式", "liaison", None, None),
-    "mediate": ("complaint_handling", "market_regulator", "组织调解", "liaison", None, None),
+    "mediate": ("complaint_handling", "market_regulator", "组织调解", "liaison", "mediation", "accepted_at"),
     "close": ("complaint_handling", "market_regulator", "办结", "liaison", "termination_notice", "mediation_ended_at"),
     "follow_up": ("complaint_handling", "market_regulator", "回访", "liaison", None, None),
     "reply": ("complaint_handling", "market_regulator", "答复咨询", "liaison", None, None),
@@ -62,9 +62,23 @@ USER_TASKS = {
         "association_acceptance",
         "received_at",
     ),
-    "association_mediate": ("complaint_handling", "consumer_association", "消协调解", "liaison", None, None),
+    "association_mediate": (
+        "complaint_handling",
+        "consumer_association",
+        "消协调解",
+        "liaison",
+        "mediation",
+        "accepted_at",
+    ),
     "association_reply": ("complaint_handling", "consumer_association", "答复咨询", "liaison", None, None),
-    "committee_mediate": ("complaint_handling", "mediation_committee", "人民调解", "liaison", None, None),
+    "committee_mediate": (
+        "complaint_handling",
+        "mediation_committee",
+        "人民调解",
+        "liaison",
+        "mediation",
+        "accepted_at",
+    ),
     "confirm_tracking": (
         "complaint_handling",
         "mediation_committee",
@@ -75,7 +89,16 @@ USER_TASKS = {
     ),
     "verify_clue": ("case_conversion", "case_conversion", "线索核查", "enforcement", "clue_verification", "clue_at"),
     "approve_extension": ("case_conversion", "case_conversion", "延期审批", "supervisor", None, None),
+    # the filing decision is the head's (负责人), within the clue verification period
+    "decide_filing": ("case_conversion", "case_conversion", "立案审批", "supervisor", "clue_verification", "clue_at"),
     "investigate": ("case_conversion", "case_conversion", "案件调查", "enforcement", "case_decision", "filed_at"),
+    "approve_case_extension": ("case_conversion", "case_conversion", "办案延期审批", "supervisor", None, None),
+}
+# task id -> the expression saying an approved extension applies to its deadline
+EXTENDED = {
+    "verify_clue": "extension_approved",
+    "decide_filing": "extension_approved",
+    "investigate": "case_extension_approved",
 }
 
 # task id -> {field: (json type, required)}; choices below
@@ -85,17 +108,28 @@ FIELDS = {
         "reason": ("string", False),
         "transfer_to": ("string", False),
         "category": ("string", False),
+        "ground": ("string", False),
+        "violation_found": ("boolean", False),
+        "violation_description": ("string", False),
     },
-    "arrange_mediation": {"mediator": ("string", True), "mediator_agency": ("string", False)},
+    "arrange_mediation": {
+        "complainant_consent": ("boolean", True),
+        "business_consent": ("boolean", True),
+        "consent_how": ("string", True),
+        "mediator": ("string", False),
+        "mediator_agency": ("string", False),
+    },
     "confirm_tracking": {"applied": ("boolean", True), "court": ("string", False), "confirmed": ("boolean", False)},
     "close": {"result": ("string", True)},
     "follow_up": {"satisfaction": ("string", True), "note": ("string", False)},
-    "association_review": {"decision": ("string", True), "reason": ("string", False)},
+    "association_review": {"decision": ("string", True), "reason": ("string", False), "ground": ("string", False)},
     "reply": {"answer": ("string", True)},
     "association_reply": {"answer": ("string", True)},
     "verify_clue": {"decision": ("string", True), "reason": ("string", True)},
     "approve_extension": {"approved": ("boolean", True)},
-    "investigate": {"decision": ("string", True), "summary": ("string", True)},
+    "decide_filing": {"decision": ("string", True), "reason": ("string", True)},
+    "investigate": {"decision": ("string", True), "summary": ("string", False), "reason": ("string", False)},
+    "approve_case_extension": {"approved": ("boolean", True)},
 }
 MEDIATION_FIELDS = {
     "outcome": ("string", True),
@@ -107,13 +141,26 @@ MEDIATION_FIELDS = {
 for _task in ("mediate", "association_mediate", "committee_mediate"):
     FIELDS[_task] = MEDIATION_FIELDS
 
+# the rejection grounds of Order 20 art. 15: code -> the title the form shows and the notice names
+GROUNDS = {
+    "not_competent": "不属于职责或无处理权限",
+    "handled_elsewhere": "法院、仲裁、行政机关或调解组织已受理或处理",
+    "not_consumer_dispute": "非生活消费或不能证明存在争议",
+    "over_three_years": "超过三年",
+    "missing_materials": "未提供规定材料",
+    "other_legal": "法律法规规章规定的其他情形",
+}
+
 CHOICES = {
     ("review", "decision"): {"accept", "reject", "transfer"},
+    ("review", "ground"): set(GROUNDS),
+    ("association_review", "ground"): set(GROUNDS),
     ("arrange_mediation", "mediator"): {"self", "consumer_association", "mediation_committee"},
     ("follow_up", "satisfaction"): {"very_satisfied", "satisfied", "neutral", "dissatisfied"},
     ("association_review", "decision"): {"accept", "reject", "refer_to_regulator"},
     ("verify_clue", "decision"): {"file", "no_file", "extend"},
-    ("investigate", "decision"): {"penalty", "no_penalty", "transfer"},
+    ("decide_filing", "decision"): {"file", "no_file"},
+    ("investigate", "decision"): {"penalty", "no_penalty", "transfer", "extend"},
     ("review", "category"): {
         "after_sales",
         "contract",
@@ -132,27 +179,49 @@ for _task in ("mediate", "association_mediate", "committee_mediate"):
 
 # (task, valid sample, invalid sample): a field required only for some decisions (e.g. ``reason`` for a
 # rejection or transfer)
+REJECT = {"decision": "reject", "reason": "不属本机关管辖", "ground": "not_competent", "violation_found": False}
+CONSENT = {"complainant_consent": True, "business_consent": True, "consent_how": "电话征求双方意见"}
 CONDITIONALS = [
     ("review", {"decision": "accept"}, {"decision": "reject"}),
-    ("review", {"decision": "reject", "reason": "不属本机关管辖"}, {"decision": "transfer", "reason": "经营地在临泉"}),
+    ("review", REJECT, {"decision": "transfer", "reason": "经营地在临泉"}),
+    ("review", REJECT, {**REJECT, "ground": None}),  # a rejection names its legal ground
+    ("review", REJECT, {k: v for k, v in REJECT.items() if k != "ground"}),
+    ("review", REJECT, {**REJECT, "ground": "too_late"}),
+    ("review", REJECT, {k: v for k, v in REJECT.items() if k != "violation_found"}),
+    (
+        "review",
+        {**REJECT, "violation_found": True, "violation_description": "无照经营"},
+        {**REJECT, "violation_found": True},
+    ),
     (
         "review",
         {"decision": "transfer", "reason": "经营地在临泉", "transfer_to": "lq-amr"},
         {"decision": "transfer", "transfer_to": "lq-amr"},
     ),
-    ("arrange_mediation", {"mediator": "self"}, {"mediator": "consumer_association"}),
+    ("arrange_mediation", {**CONSENT, "mediator": "self"}, {**CONSENT, "mediator": "consumer_association"}),
     (
         "arrange_mediation",
-        {"mediator": "mediation_committee", "mediator_agency": "th-pmc"},
-        {"mediator": "mediation_committee"},
+        {**CONSENT, "mediator": "mediation_committee", "mediator_agency": "th-pmc"},
+        {**CONSENT, "mediator": "mediation_committee"},
     ),
+    ("arrange_mediation", {**CONSENT, "mediator": "self"}, CONSENT),  # both consent: a mediator is chosen
+    ("arrange_mediation", {**CONSENT, "business_consent": False}, {"mediator": "self"}),  # consent is recorded
+    ("arrange_mediation", {**CONSENT, "complainant_consent": False}, {**CONSENT, "consent_how": ""}),
     ("association_review", {"decision": "accept"}, {"decision": "refer_to_regulator"}),
-    ("association_review", {"decision": "reject", "reason": "超过时效"}, {"decision": "reject"}),
+    (
+        "association_review",
+        {"decision": "reject", "reason": "超过时效", "ground": "over_three_years"},
+        {"decision": "reject", "reason": "超过时效"},
+    ),
     ("confirm_tracking", {"applied": False}, {"court": "太和县人民法院"}),
     ("follow_up", {"satisfaction": "neutral"}, {"satisfaction": "neutral", "score": 3}),
     ("verify_clue", {"decision": "extend", "reason": "需调取记录"}, {"decision": "extend"}),
     ("approve_extension", {"approved": True}, {"approved": "yes"}),
+    ("decide_filing", {"decision": "no_file", "reason": "证据不足"}, {"decision": "extend", "reason": "再查"}),
     ("investigate", {"decision": "penalty", "summary": "罚款"}, {"decision": "fine", "summary": "罚款"}),
+    ("investigate", {"decision": "transfer", "summary": "涉嫌犯罪"}, {"decision": "transfer"}),
+    ("investigate", {"decision": "extend", "reason": "案情复杂"}, {"decision": "extend", "summary": "调查中"}),
+    ("approve_case_extension", {"approved": False}, {"approved": "yes"}),
 ]
 for _task in ("mediate", "association_mediate", "committee_mediate"):
     CONDITIONALS += [
@@ -341,8 +410,7 @@ def test_deadline_rules(docs: dict[str, etree._ElementTree]) -> None:
         p = props(by_id(docs, task_id))
         assert p.get("deadline") == rule, task_id
         assert p.get("deadline_from") == start, task_id
-        expected_extended = "extension_approved" if task_id == "verify_clue" else None
-        assert p.get("deadline_extended") == expected_extended, task_id
+        assert p.get("deadline_extended") == EXTENDED.get(task_id), task_id
         assert set(p) <= {"form", "deadline", "deadline_from", "deadline_extended"}, task_id
 
 
@@ -395,7 +463,7 @@ def test_violation_clue_leaves_every_mediating_pool_and_reports(docs: dict[str, 
     d = docs["complaint_handling"]
     throwers = _thrown(d, "violation_clue")
     assert {t.getparent().get("id") for t in throwers} == set(AGENCY) - {"case_conversion"}
-    assert len(throwers) == 4  # regulator mediation, report, association, committee
+    assert len(throwers) == 5  # regulator mediation, rejection, report, association, committee
     caught = xp(
         d, "//bpmn:startEvent/bpmn:messageEventDefinition | //bpmn:intermediateCatchEvent/bpmn:messageEventDefinition"
     )
@@ -444,6 +512,7 @@ def test_complainant_is_notified(docs: dict[str, etree._ElementTree]) -> None:
         "agreement",
         "association_acceptance",
         "referral",
+        "not_mediated",
     ):
         assert f'notify_complainant("{template}"' in scripts, template
 
@@ -511,3 +580,106 @@ def test_shapes_nest_and_do_not_overlap(doc: etree._ElementTree) -> None:
         bx, by, bw, bh = shapes[boundary.get("id")]
         hx, hy, hw, hh = shapes[boundary.get("attachedToRef")]
         assert hx <= bx + bw / 2 <= hx + hw and by <= hy + hh <= by + bh, boundary.get("id")
+
+
+# ------------------------------------------------------------------------------- case conversion
+def _lane_of(d: etree._ElementTree, node_id: str) -> str:
+    return str(one(d, f"//bpmn:lane[bpmn:flowNodeRef='{node_id}']").get("name"))
+
+
+def _sources(d: etree._ElementTree, node_id: str) -> list[etree._Element]:
+    return [by_id({"d": d}, f.get("sourceRef")) for f in xp(d, f"//bpmn:sequenceFlow[@targetRef='{node_id}']")]
+
+
+def test_filing_follows_only_the_heads_decision(docs: dict[str, etree._ElementTree]) -> None:
+    """Enforcement verifies and proposes; the head (负责人, supervisor lane) decides filing."""
+    d = docs["case_conversion"]
+    filing = one(d, "//bpmn:scriptTask[bpmn:script[contains(text(), 'file_case()')]]")
+    [gateway] = _sources(d, filing.get("id"))
+    [decider] = _sources(d, gateway.get("id"))
+    assert decider.get("id") == "decide_filing" and _lane_of(d, "decide_filing") == "supervisor"
+    [proposal] = _sources(d, "decide_filing")
+    assert [s.get("id") for s in _sources(d, proposal.get("id"))] == ["verify_clue"]
+
+
+def test_every_extension_is_approved_by_the_head(docs: dict[str, etree._ElementTree]) -> None:
+    """Each ``deadline_extended`` variable is set from a supervisor-lane approval, else only to False."""
+    d = docs["case_conversion"]
+
+    def assignments(variable: str) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for script in xp(d, "//bpmn:scriptTask"):
+            for line in script.findtext("bpmn:script", "", NS).splitlines():
+                name, _, value = line.partition(" = ")
+                if name.strip() == variable:
+                    found.setdefault(script.get("id"), set()).add(value.strip())
+        return found
+
+    for variable, approval in (("extension_approved", "approve_extension"),
+                               ("case_extension_approved", "approve_case_extension")):
+        found = assignments(variable)
+        [setter] = [task for task, values in found.items() if values == {"approved"}]
+        assert [s.get("id") for s in _sources(d, setter)] == [approval]
+        assert _lane_of(d, approval) == "supervisor"
+        assert all(values == {"False"} for task, values in found.items() if task != setter), variable
+
+
+def test_a_reports_clue_counts_from_receipt(docs: dict[str, etree._ElementTree]) -> None:
+    scripts = " ".join(xp(docs["case_conversion"], "//bpmn:script/text()"))
+    assert 'clue_at = received_at if source == "report" else now()' in scripts
+
+
+def test_filing_notices_go_to_real_name_parties_only(docs: dict[str, etree._ElementTree]) -> None:
+    d = docs["case_conversion"]
+    for template in ("case_filed", "case_not_filed"):
+        notify = one(d, f"//bpmn:scriptTask[bpmn:script[contains(text(), '\"{template}\"')]]")
+        assert "source=source" in notify.findtext("bpmn:script", "", NS), template
+        [gateway] = _sources(d, notify.get("id"))
+        flow = one(d, f"//bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}'][@targetRef='{notify.get('id')}']")
+        assert xp(flow, "./bpmn:conditionExpression/text()") == ["real_name"], template
+        assert gateway.get("default") != flow.get("id")
+
+
+# ------------------------------------------------------------------- grounds, consent, statuses
+LIFECYCLE = {"registered", "negotiating", "pending_acceptance", "accepted", "transferred", "rejected", "mediating",
+             "settled", "agreement", "terminated", "not_mediated", "closed", "in_progress"}
+
+
+def test_rejection_grounds_have_the_same_words_in_form_and_notice(docs: dict[str, etree._ElementTree]) -> None:
+    for task_id, notifier in (("review", "notify_rejection"), ("association_review", "association_notify_rejection")):
+        options = form_of(docs, task_id)["properties"]["ground"]["oneOf"]
+        assert {o["const"]: o["title"] for o in options} == GROUNDS, task_id
+        flow = one(docs["complaint_handling"], f"//bpmn:sequenceFlow[@targetRef='{notifier}']")
+        assert flow.findtext("bpmn:conditionExpression", namespaces=NS) == 'decision == "reject"'
+        text = one(by_id(docs, notifier), "./bpmn:script").text
+        for code, title in GROUNDS.items():
+            assert f'"{code}": "{title}"' in text, (notifier, code)
+        assert "ground_label=ground_label" in text and 'notify_complainant("rejection"' in text
+
+
+def test_a_rejection_can_send_a_violation_clue(docs: dict[str, etree._ElementTree]) -> None:
+    d = docs["complaint_handling"]
+    gateway = one(d, "//bpmn:sequenceFlow[@sourceRef='notify_rejection']").get("targetRef")
+    [to_clue] = xp(d, f"//bpmn:sequenceFlow[@sourceRef='{gateway}'][bpmn:conditionExpression='violation_found']")
+    assert to_clue.get("targetRef") in {t.get("id") for t in _thrown(d, "violation_clue")}
+
+
+def test_mediation_needs_both_consents(docs: dict[str, etree._ElementTree]) -> None:
+    d = docs["complaint_handling"]
+    gateway = by_id(docs, one(d, "//bpmn:sequenceFlow[@sourceRef='arrange_mediation']").get("targetRef"))
+    flows = xp(d, f"//bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']")
+    [consented] = [f for f in flows if f.get("id") != gateway.get("default")]
+    assert consented.findtext("bpmn:conditionExpression", namespaces=NS) == "complainant_consent and business_consent"
+    refused = by_id(docs, one(d, f"//bpmn:sequenceFlow[@id='{gateway.get('default')}']").get("targetRef"))
+    text = one(refused, "./bpmn:script").text
+    assert 'complaint_status = "not_mediated"' in text and 'notify_complainant("not_mediated"' in text
+    assert "mediation_ended_at = now()" in text  # the close task counts its deadline from it
+
+
+def test_scripts_set_only_lifecycle_statuses(docs: dict[str, etree._ElementTree]) -> None:
+    scripts = "\n".join(xp(docs["complaint_handling"], "//bpmn:script/text()"))
+    assignments = " ".join(re.findall(r"complaint_status = [^\n]+", scripts))
+    set_here = set(re.findall(r'(?<!== )"([a-z_]+)"', assignments))  # the values, not what they are chosen by
+    assert set_here <= LIFECYCLE
+    assert {"pending_acceptance", "accepted", "transferred", "rejected", "mediating", "agreement", "terminated",
+            "not_mediated"} <= set_here
