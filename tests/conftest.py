@@ -26,7 +26,7 @@ from engine.db.session import make_engine, make_session_factory
 from tests.workflows.scenario import Scenario
 
 PG_ADMIN_URL = os.environ.get("COMPLAINTFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-# Argon2 with production parameters costs ~0.2 s per hash; seeding 13 demo users per test would
+# Argon2 with production parameters costs ~0.2 s per hash; seeding 14 demo users per test would
 # dominate the run. Tests use Argon2id with minimal cost — same code path, same hash format —
 # except tests that ask for ``real_argon2``.
 _CHEAP = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
