@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, func, insert, inspect, select, text
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from complaintflow.schema import load_metadata
 from engine.clock import SHANGHAI
 from engine.db.migrate import upgrade
 from engine.db.session import make_engine
 from engine.db.tables import OpenTask
-from tests.conftest import BACKENDS, PG_ADMIN_URL
 from tests.rows import placeholder_instance
 
 
@@ -27,24 +24,6 @@ def test_migrated_schema_matches_the_tables(db_engine: Engine) -> None:
     with db_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
     assert diff == []
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of each backend with no schema at all, to migrate step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'steps.db'}"
-        return
-    name = f"cf_steps_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_inbox_indexes_migration_keeps_the_task_index(empty_database_url: str) -> None:

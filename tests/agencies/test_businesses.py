@@ -4,14 +4,11 @@ the complaints registered before, business users are made as the rules say, on b
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
 from agencies import businesses
 from agencies.errors import InvalidUser
@@ -28,7 +25,6 @@ from engine.clock import SHANGHAI
 from engine.db.migrate import upgrade
 from engine.db.session import make_engine
 from tests.agencies.factories import TAIHE_ID, credit_code
-from tests.conftest import BACKENDS, PG_ADMIN_URL
 from tests.workflows.scenario import Scenario, complaint_body
 
 DEMO_USCC = "91341222MA2N0Y7K3G"  # 太和县诚信家电有限公司, enrolled (demo data)
@@ -167,24 +163,6 @@ def test_the_business_never_sees_the_id_number_nor_the_name_whole() -> None:
 
 
 # ---- the migration -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of each backend with no schema at all, to migrate step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'steps.db'}"
-        return
-    name = f"cf_biz_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _complaint(number: int, agency_id: int, at: datetime, **business: Any) -> dict[str, Any]:
