@@ -82,13 +82,10 @@ def editor(request: Request, session: SessionDep, me: SignedInDep, key: Key, ver
                    notice_kind="success" if saved is not None else "info")
 
 
-@router.post(PATH + "/validate")
-def validate(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep, key: Key, version: Id,
-             xml: FormText = "", csrf_token: FormText = "", comment: FormText = "") -> Response:
-    """Check the diagram as sent; the script asks for JSON (``Accept: application/json``)."""
-    wants_json = "application/json" in request.headers.get("accept", "")
-    if me is None:
-        return JSONResponse({"detail": "未登录或登录已过期"}, status_code=401) if wants_json else to_login(request)
+def _posted_to(request: Request, session: Session, me: SignedIn | None, key: str, version: int, csrf_token: str,
+               wants_json: bool = False) -> tuple[SignedIn, editing.VersionInfo] | Response:
+    """What both POSTs of the editor check first: an administrator, a version that exists, the session's
+    CSRF token; the admin and the version, or the refusal to send."""
     who = _admin(request, me)
     if isinstance(who, Response):
         return who
@@ -99,6 +96,20 @@ def validate(request: Request, product: ProductDep, session: SessionDep, me: Sig
         if wants_json:
             return JSONResponse({"detail": "请求已失效，请刷新页面后重试"}, status_code=403)
         return stale_form(request, who, _href(key, version))
+    return who, info
+
+
+@router.post(PATH + "/validate")
+def validate(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep, key: Key, version: Id,
+             xml: FormText = "", csrf_token: FormText = "", comment: FormText = "") -> Response:
+    """Check the diagram as sent; the script asks for JSON (``Accept: application/json``)."""
+    wants_json = "application/json" in request.headers.get("accept", "")
+    if me is None:
+        return JSONResponse({"detail": "未登录或登录已过期"}, status_code=401) if wants_json else to_login(request)
+    opened = _posted_to(request, session, me, key, version, csrf_token, wants_json)
+    if isinstance(opened, Response):
+        return opened
+    who, info = opened
     xml = posted_xml(xml)
     problems = editing.check(session, product, xml.encode("utf-8"), key)
     if wants_json:
@@ -112,14 +123,10 @@ def validate(request: Request, product: ProductDep, session: SessionDep, me: Sig
 def save(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep, key: Key, version: Id,
          xml: FormText = "", comment: FormText = "", csrf_token: FormText = "") -> Response:
     """Save the diagram as the next version (PRG); errors: this page again, nothing stored."""
-    who = _admin(request, me)
-    if isinstance(who, Response):
-        return who
-    info = editing.read_version(session, key, version)
-    if info is None:
-        return error_page(request, who, 404, "流程版本不存在", NOT_FOUND, "/admin/workflows", "返回流程列表")
-    if not same_token(who.session.csrf, csrf_token):
-        return stale_form(request, who, _href(key, version))
+    opened = _posted_to(request, session, me, key, version, csrf_token)
+    if isinstance(opened, Response):
+        return opened
+    who, info = opened
     xml = posted_xml(xml)
     comment = comment.strip()
     comment_error = (COMMENT_MISSING if not comment else
