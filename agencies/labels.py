@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agencies.vocab import CATEGORY_LABELS, AgencyKind, CaseStatus, ComplaintKind, ComplaintStatus, Involvement
+from engine.deadlines.rules import base_rule
 
 UNKNOWN_STATUS = "办理中"  # a status the workflows set that has no word yet: it is still being handled
 UNKNOWN = "其他"
@@ -142,10 +143,11 @@ def involvement_label(role: str) -> str:
 
 
 def deadline_label(rule: str | None, fallback: str | None = None) -> str:
-    """What a deadline or timer is called: its rule's name (``mediation`` → 调解期限), else the name the
-    diagram gives the event with a closing 届满 dropped (调解期限届满 → 调解期限), else 期限."""
-    if rule and rule in DEADLINE_LABELS:
-        return DEADLINE_LABELS[rule]
+    """What a deadline or timer is called: its rule's name (``mediation`` → 调解期限; a province's own
+    version is called as the rule it stands for: ``association_acceptance_33`` → 受理期限), else the name
+    the diagram gives the event with a closing 届满 dropped (调解期限届满 → 调解期限), else 期限."""
+    if rule and base_rule(rule) in DEADLINE_LABELS:
+        return DEADLINE_LABELS[base_rule(rule)]
     if fallback:
         return fallback.removesuffix("届满") or fallback
     return "期限"

@@ -8,6 +8,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.deadline_regions import AgencyRegions
 from agencies.roles import AgencyLanePolicy
 from agencies.tracking import derive_tracking_key
 from agencies.workflow_hooks import ProductHooks
@@ -64,7 +65,8 @@ def build_product(settings: Settings | None = None, clock: Clock | None = None) 
     deadlines = DeadlineService()
     specs = SpecCache()
     outbox = outbox_config(settings)
-    runner = Runner(clock, specs, deadlines, ProductHooks(clock, deadlines, outbox), AgencyLanePolicy())
+    runner = Runner(clock, specs, deadlines, ProductHooks(clock, deadlines, outbox), AgencyLanePolicy(),
+                    regions=AgencyRegions())
     session_factory = make_session_factory(engine)
     channels = outbox_channels(settings)
     return Product(settings, engine, session_factory, clock, deadlines, runner, key, outbox, specs, channels)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -27,6 +27,14 @@ from engine.deadlines.ladder import Escalation
 from engine.deadlines.service import DeadlineService, as_instant
 from engine.errors import ScriptError
 from engine.sandbox import root_cause
+
+
+class RuleRegion(Protocol):
+    """The product's answer to "where is this agency?", for deadline rules that differ by province: the
+    GB/T 2260 region code of the agency working a task (``None`` when unknown). The index then applies
+    the province's own rule (``<rule>_<prefix>``) when the rules table has one, else the named rule."""
+
+    def region_of(self, session: Session, agency_code: str) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +93,11 @@ class Snapshot:
 class TaskIndex:
     """Writes the difference between two snapshots of an instance into the index tables."""
 
-    def __init__(self, deadlines: DeadlineService, escalation: Escalation) -> None:
+    def __init__(self, deadlines: DeadlineService, escalation: Escalation,
+                 regions: RuleRegion | None = None) -> None:
         self.deadlines = deadlines
         self.escalation = escalation
+        self.regions = regions
 
     def sync(self, session: Session, *, instance_id: int, complaint_id: int | None, bundle: SpecBundle,
              workflow: BpmnWorkflow, before: Snapshot, now: datetime) -> tuple[Snapshot, list[OpenedTask]]:
@@ -99,7 +109,7 @@ class TaskIndex:
         if gone:
             connection.execute(sql.DELETE_TASKS, {"ids": gone})
             connection.execute(sql.DELETE_STEPS_OF_TASKS, {"ids": gone})
-        opened = [self._opened(task, instance_id, complaint_id, bundle, now)
+        opened = [self._opened(session, task, instance_id, complaint_id, bundle, now)
                   for tid, task in after.ready.items() if tid not in before.ready]
         if opened:
             connection.execute(sql.INSERT_TASKS, [task.as_dict() for task in opened])
@@ -117,22 +127,24 @@ class TaskIndex:
                 for t in new_timers])
         return after, opened
 
-    def _opened(self, task: Task, instance_id: int, complaint_id: int | None, bundle: SpecBundle,
-                now: datetime) -> OpenedTask:
+    def _opened(self, session: Session, task: Task, instance_id: int, complaint_id: int | None,
+                bundle: SpecBundle, now: datetime) -> OpenedTask:
         """The index row of a READY task: its agency from the pool's ``agency`` expression, its deadline
-        from the task's rule, counted from ``deadline_from`` (or now)."""
+        from the task's rule (the agency's province's own version of it, if any), counted from
+        ``deadline_from`` (or now). The row keeps the rule actually applied, so a resumption or a
+        recomputation counts by the same one."""
         process_id = task.workflow.spec.name
         definition = bundle.task(process_id, task.task_spec.name)
         agency_expr = bundle.process_properties.get(process_id, {}).get("agency")
         agency = _evaluate(task, agency_expr) if agency_expr else None
         due_at, provisional, rule, start, extended, received_at = None, False, None, None, False, None
         if definition is not None and definition.deadline_rule:
-            rule = definition.deadline_rule
             start = as_instant(_evaluate(task, definition.deadline_from) or now) if definition.deadline_from \
                 else now
             extended = bool(_evaluate(task, definition.deadline_extended)) if definition.deadline_extended else False
             raw_received = task.data.get("received_at")
             received_at = as_instant(raw_received) if raw_received else start
+            rule = self._rule_for(session, definition.deadline_rule, str(agency) if agency else None, received_at)
             deadline = self.deadlines.due(rule, start, received_at, extended)
             due_at, provisional = deadline.due_at, deadline.provisional
         return OpenedTask(
@@ -141,6 +153,14 @@ class TaskIndex:
             lane=getattr(task.task_spec, "lane", None), agency_code=str(agency) if agency else None,
             deadline_rule=rule, deadline_start=start, deadline_extended=extended, received_at=received_at,
             due_at=due_at, provisional=provisional, created_at=now)
+
+    def _rule_for(self, session: Session, rule: str, agency_code: str | None, received_at: datetime) -> str:
+        """``rule``, or its province's own version for the agency's region; the product is asked for the
+        region only when the rules table has a provincial version of ``rule`` at all."""
+        policy = self.deadlines.policy
+        if self.regions is None or agency_code is None or not policy.has_provincial(rule):
+            return rule
+        return policy.regional(rule, self.regions.region_of(session, agency_code), received_at)
 
 
 def _evaluate(task: Task, expression: str) -> Any:

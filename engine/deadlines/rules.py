@@ -10,9 +10,14 @@ Provincial rules. Some periods are provincial practice, not national law (a cons
 acceptance period). The rules table keeps them per province: the rule under its plain name
 (``association_acceptance``) is the national default, and a rule named ``<name>_<prefix>`` — the
 province's two-digit GB/T 2260 region prefix, e.g. ``association_acceptance_33`` for Zhejiang —
-overrides it for agencies of that province. ``DeadlinePolicy.regional(name, region_code)`` picks the
-rule for an agency's region; an admin adds a province by adding versions of ``<name>_<prefix>``,
-without code. ``base_rule`` gives the plain name back (labels and status texts are per plain name).
+overrides it for agencies of that province. A BPMN task names only the plain rule; when the task
+opens, the task index asks the product for the region of the task's agency (the ``RuleRegion`` port
+of ``engine.task_index``) and ``DeadlinePolicy.regional(name, region_code)`` picks the rule for it.
+The task's index row stores the rule actually applied (``association_acceptance_33``), so resuming a
+suspended task or recomputing a provisional deadline counts by the same rule. An admin adds a
+province by adding versions of ``<name>_<prefix>``, without code. ``base_rule`` gives the plain name
+back: labels and status texts are per plain name, so people see 受理期限 whichever province's
+version applies.
 """
 
 from __future__ import annotations
@@ -109,17 +114,26 @@ class DeadlinePolicy:
                         f"rule {name}: versions {earlier.describe_validity()} and {later.describe_validity()} overlap"
                     )
         self._rules: dict[str, tuple[RuleVersion, ...]] = {name: tuple(versions) for name, versions in by_name.items()}
+        self._provincial = frozenset(base_rule(name) for name in self._rules if base_rule(name) != name)
 
     def names(self) -> list[str]:
         """The rule names, sorted."""
         return sorted(self._rules)
 
-    def regional(self, name: str, region_code: str | None) -> str:
+    def has_provincial(self, name: str) -> bool:
+        """Whether some province has its own version of rule ``name`` (a rule ``<name>_<prefix>``)."""
+        return name in self._provincial
+
+    def regional(self, name: str, region_code: str | None, received_at: datetime | None = None) -> str:
         """The rule to apply for an agency in ``region_code`` (GB/T 2260, six digits): the province's
-        own rule ``<name>_<prefix>`` when the table has one, else ``name`` (the national default)."""
+        own rule ``<name>_<prefix>`` when the table has one — and, given ``received_at``, a version of
+        it for a complaint received then (a province's rule in force only from some date leaves earlier
+        complaints to the national one) — else ``name`` (the national default)."""
         if region_code and len(region_code) >= 2 and region_code[:2].isdigit():
             provincial = f"{name}_{region_code[:2]}"
-            if provincial in self._rules:
+            versions = self._rules.get(provincial, ())
+            if versions and (received_at is None
+                             or any(v.covers(to_shanghai_date(received_at)) for v in versions)):
                 return provincial
         return name
 
