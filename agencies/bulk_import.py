@@ -2,10 +2,10 @@
 
 Columns are the complaint body's fields, nested ones flattened with ``_``: ``kind, received_at,
 received_by, complainant_name, complainant_phone, complainant_id_number, complainant_email,
-business_name, business_region_code, business_address, business_uscc, business_platform, category,
-subject, description, amount, occurred_on``. Empty cells are absent fields. A bad row is reported
-with its line number (where the row starts: a quoted cell may span lines) and field, and does not
-stop the others; a file that cannot be read as a whole (encoding, CSV syntax, unknown columns)
+business_name, business_region_code, business_address, business_uscc, business_platform,
+business_platform_uscc, category, subject, description, amount, occurred_on``. Empty cells are absent
+fields. A bad row is reported with its line number (where the row starts: a quoted cell may span lines)
+and field, and does not stop the others; a file that cannot be read as a whole (encoding, CSV syntax, unknown columns)
 imports nothing and says why.
 
 Encoding: what Excel saves in China is GBK (its "CSV (逗号分隔)") or UTF-8 with a byte-order mark
@@ -31,7 +31,7 @@ NESTED = ("complainant", "business")
 COLUMNS = (
     "kind", "received_at", "received_by", "complainant_name", "complainant_phone", "complainant_id_number",
     "complainant_email", "business_name", "business_region_code", "business_address", "business_uscc",
-    "business_platform", "category", "subject", "description", "amount", "occurred_on",
+    "business_platform", "business_platform_uscc", "category", "subject", "description", "amount", "occurred_on",
 )
 FALLBACK_ENCODING = "gb18030"
 

@@ -1,16 +1,20 @@
-"""Registering complaints (登记) and the complainant's tracking lookup."""
+"""Registering complaints (登记), the complainant's tracking lookup, and the reads jurisdiction needs:
+the platform's regulator (Order 20 art. 12), the regulator holding a complaint at acceptance and the
+supervising agency that may designate another one (指定管辖)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agencies.errors import TrackingNumberClash
+from agencies.identity import uscc_region_code
 from agencies.intake import ComplaintIn, require_real_identity
-from agencies.repository import involve
-from agencies.tables import Agency, Complaint
+from agencies.repository import agencies_by_code, competent_regulator, get_complaint, involve
+from agencies.tables import Agency, Complaint, ComplaintAgency
 from agencies.tracking import (
     hash_tracking_code,
     new_tracking_code,
@@ -18,10 +22,18 @@ from agencies.tracking import (
     normalize_tracking_no,
     verify_tracking_code,
 )
-from agencies.vocab import ComplaintStatus, Involvement
+from agencies.vocab import AgencyKind, ComplaintStatus, Involvement, Role
+from engine.actors import Actor
 from engine.clock import ensure_aware
+from engine.db.tables import OpenTask
+from engine.deadlines.rules import base_rule
 
 _TRACKING_NO_ATTEMPTS = 8
+
+REGULATOR_POOL = AgencyKind.MARKET_REGULATOR.value
+"""The pool (process) whose tasks the competent market regulator works: pools are named after a kind."""
+ACCEPTANCE_RULE = "acceptance"
+"""The deadline rule of the acceptance decision (受理审查): a task that runs on it is at the acceptance stage."""
 
 
 def register_complaint(
@@ -64,6 +76,7 @@ def register_complaint(
         business_address=data.business.address,
         business_uscc=data.business.uscc,
         business_platform=data.business.platform,
+        business_platform_uscc=data.business.platform_uscc,
         category=data.category.value,
         subject=data.subject,
         description=data.description,
@@ -108,3 +121,91 @@ def find_by_tracking(
         verify_tracking_code(normalized, code, "v1$" + "0" * 64, key)  # same work as a miss on the code
         return None
     return complaint if verify_tracking_code(normalized, code, complaint.tracking_code_hash, key) else None
+
+
+# ---- jurisdiction ------------------------------------------------------------------------------
+
+
+def platform_regulator(session: Session, complaint: Complaint) -> Agency | None:
+    """The market regulator where the complaint's e-commerce platform operator is registered (Order 20
+    art. 12: complaints about a business on a platform may be handled there): the competent regulator
+    of the region code in the operator's USCC. ``None`` without a platform USCC or such a regulator."""
+    if complaint.business_platform_uscc is None:
+        return None
+    region = uscc_region_code(complaint.business_platform_uscc)
+    return competent_regulator(session, region) if region is not None else None
+
+
+def acceptance_tasks(session: Session, complaint: Complaint) -> list[OpenTask]:
+    """The complaint's open regulator tasks at the acceptance stage (the acceptance deadline runs on
+    them), in its own workflow instance."""
+    if complaint.process_instance_id is None:
+        return []
+    tasks = session.scalars(select(OpenTask).where(
+        OpenTask.instance_id == complaint.process_instance_id, OpenTask.process_id == REGULATOR_POOL,
+        OpenTask.deadline_rule.is_not(None)).order_by(OpenTask.created_at, OpenTask.id))
+    # a province's own version of the rule (``acceptance_<prefix>``) is the acceptance stage too
+    return [task for task in tasks if base_rule(task.deadline_rule or "") == ACCEPTANCE_RULE]
+
+
+def holding_regulator(session: Session, complaint: Complaint) -> Agency | None:
+    """The regulator that holds the complaint: the agency of its open regulator-pool tasks when they are
+    one agency's, else the complaint's competent agency."""
+    codes = set(session.scalars(select(OpenTask.agency_code).where(
+        OpenTask.instance_id == complaint.process_instance_id, OpenTask.process_id == REGULATOR_POOL,
+        OpenTask.agency_code.is_not(None)))) if complaint.process_instance_id is not None else set()
+    if len(codes) == 1:
+        code = codes.pop()
+        if code is not None:
+            return agencies_by_code(session, [code]).get(code)
+    return session.get(Agency, complaint.competent_agency_id) if complaint.competent_agency_id else None
+
+
+def child_regulators(session: Session, parent_id: int) -> list[Agency]:
+    """The active market regulators an agency supervises (``parent_id``), by code."""
+    return list(session.scalars(select(Agency).where(
+        Agency.parent_id == parent_id, Agency.kind == AgencyKind.MARKET_REGULATOR.value,
+        Agency.active.is_(True)).order_by(Agency.code)))
+
+
+def is_involved(session: Session, complaint_id: int, agency_id: int) -> bool:
+    return session.scalar(select(ComplaintAgency.role).where(
+        ComplaintAgency.complaint_id == complaint_id, ComplaintAgency.agency_id == agency_id)) is not None
+
+
+@dataclass(frozen=True)
+class DesignationChoice:
+    """Who may be designated for a complaint by a supervising agency: the regulator holding it, and the
+    supervising agency's other active child regulators."""
+
+    supervisor_agency: Agency
+    holder: Agency
+    targets: list[Agency]
+
+
+def designation_choice(session: Session, complaint: Complaint, actor: Actor) -> DesignationChoice | None:
+    """The choice open to ``actor`` if they are a supervisor of the agency supervising the regulator that
+    holds the complaint (指定管辖), else ``None``. Whether the complaint is still at acceptance is the
+    caller's question (``acceptance_tasks``)."""
+    if Role.SUPERVISOR.value not in actor.roles or actor.agency_code is None:
+        return None
+    own = agencies_by_code(session, [actor.agency_code]).get(actor.agency_code)
+    holder = holding_regulator(session, complaint)
+    if own is None or holder is None or holder.parent_id != own.id:
+        return None
+    return DesignationChoice(own, holder, [a for a in child_regulators(session, own.id) if a.id != holder.id])
+
+
+def supervises_holder(session: Session, complaint: Complaint, agency_id: int) -> bool:
+    """Whether the agency supervises (is the ``parent_id`` of) the regulator holding the complaint."""
+    holder = holding_regulator(session, complaint)
+    return holder is not None and holder.parent_id == agency_id
+
+
+def supervised_complaint(session: Session, complaint_id: int, actor: Actor) -> Complaint | None:
+    """The complaint if ``actor`` is a supervisor of the agency supervising the regulator holding it (who
+    may see it to designate it, 指定管辖) though their own agency is not involved; else ``None``."""
+    complaint = get_complaint(session, complaint_id)
+    if complaint is None or designation_choice(session, complaint, actor) is None:
+        return None
+    return complaint

@@ -64,12 +64,20 @@ def normalize_id_number(value: str, *, today: date | None = None) -> str:
     return number
 
 
-def normalize_uscc(value: str) -> str:
-    """A checksum-verified unified social credit code (统一社会信用代码), upper-case."""
+def normalize_uscc(value: str, *, what: tuple[str, str] = ("统一社会信用代码", "USCC")) -> str:
+    """A checksum-verified unified social credit code (统一社会信用代码), upper-case. ``what`` names the
+    number in the error message (Chinese, English), e.g. the platform operator's code."""
     try:
         return uscc.validate(value)
     except ValidationError as exc:
-        raise _stdnum_error(exc, "统一社会信用代码", "USCC") from None
+        raise _stdnum_error(exc, *what) from None
+
+
+def uscc_region_code(code: str) -> str | None:
+    """The GB/T 2260 code of the authority that registered the holder of a (valid) USCC: its characters
+    3–8 (``91341222MA2N0Y7K3G`` → ``341222``); ``None`` when they are not six digits."""
+    region = code[2:8]
+    return region if len(region) == 6 and region.isdigit() else None
 
 
 def normalize_phone(value: str) -> str:

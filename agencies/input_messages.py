@@ -33,6 +33,7 @@ COMPLAINT_LABELS: dict[str, str] = {
     "business.address": "经营者地址",
     "business.uscc": "统一社会信用代码",
     "business.platform": "电商平台",
+    "business.platform_uscc": "平台经营者统一社会信用代码",
     "category": "问题类别",
     "subject": "标题",
     "description": "投诉内容",

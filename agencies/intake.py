@@ -148,8 +148,10 @@ class BusinessIn(_Model):
     address: str | None = Field(default=None, max_length=300)
     uscc: str | None = Field(default=None, max_length=30, description="统一社会信用代码")
     platform: str | None = Field(default=None, max_length=100, description="e-commerce platform, if any")
+    platform_uscc: str | None = Field(default=None, max_length=30,
+                                      description="统一社会信用代码 of the platform operator (平台经营者)")
 
-    @field_validator("address", "uscc", "platform", mode="before")
+    @field_validator("address", "uscc", "platform", "platform_uscc", mode="before")
     @classmethod
     def _optional(cls, value: Any) -> Any:
         return _blank_to_none(value)
@@ -170,6 +172,16 @@ class BusinessIn(_Model):
             return None
         try:
             return normalize_uscc(value)
+        except InvalidNumber as exc:
+            raise _field_error(exc, "uscc_invalid") from None
+
+    @field_validator("platform_uscc")
+    @classmethod
+    def _platform_uscc(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalize_uscc(value, what=("平台经营者统一社会信用代码", "platform operator's USCC"))
         except InvalidNumber as exc:
             raise _field_error(exc, "uscc_invalid") from None
 

@@ -134,6 +134,9 @@ class Complaint(Base):
     business_address: Mapped[str | None] = mapped_column(String(300))
     business_uscc: Mapped[str | None] = mapped_column(String(18))
     business_platform: Mapped[str | None] = mapped_column(String(100))
+    # the e-commerce platform operator's USCC (平台经营者): its registration region locates the platform's
+    # regulator, which may handle complaints about businesses on the platform
+    business_platform_uscc: Mapped[str | None] = mapped_column(String(18))
     category: Mapped[str] = mapped_column(String(30))
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
-from sqlalchemy import Row
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, messages, spiff
@@ -28,7 +28,7 @@ from engine.actors import SYSTEM, Actor, LanePolicy
 from engine.bpmn.loader import SpecBundle, TaskDefinition
 from engine.clock import Clock
 from engine.db import statements as sql
-from engine.db.tables import SpecVersion
+from engine.db.tables import OpenTask, SpecVersion
 from engine.deadlines.ladder import Escalation, Ladders
 from engine.deadlines.service import DeadlineService
 from engine.errors import Conflict, NotFound, ScriptError
@@ -37,7 +37,7 @@ from engine.sandbox import ScriptServices, bind_services, reset_services, root_c
 from engine.serialization import dump_state, fresh_top_spec, load_state
 from engine.specs import SpecCache, deployed_starting_with
 from engine.task_access import TaskAccess
-from engine.task_index import OpenedTask, Snapshot, TaskIndex
+from engine.task_index import OpenedTask, RuleRegion, Snapshot, TaskIndex
 
 __all__ = ["SYSTEM", "Actor", "CompletionResult", "InstanceRecord", "OpenedTask", "Runner", "TaskView",
            "TransitionContext", "TransitionHooks"]
@@ -111,14 +111,14 @@ class Runner:
     escalation ladder per agency kind (the default ladder for every kind when not given)."""
 
     def __init__(self, clock: Clock, specs: SpecCache, deadlines: DeadlineService, hooks: TransitionHooks,
-                 lanes: LanePolicy, ladders: Ladders | None = None) -> None:
+                 lanes: LanePolicy, ladders: Ladders | None = None, regions: RuleRegion | None = None) -> None:
         self.clock = clock
         self.specs = specs
         self.deadlines = deadlines
         self.hooks = hooks
         self.tasks = TaskAccess(clock, lanes)
         self.escalation = Escalation(ladders or Ladders(), self._agency_kind, deadlines)
-        self.index = TaskIndex(deadlines, self.escalation)
+        self.index = TaskIndex(deadlines, self.escalation, regions)
 
     # ---------------------------------------------------------------- public transitions
 
@@ -194,6 +194,60 @@ class Runner:
         loaded.bundle = self.specs.get(session, version_id)
         loaded.record.spec_version_id = version_id
         self._transition(ctx, loaded, action, "instance.migrated", details)
+
+    def redirect_pool(self, session: Session, instance_id: int, process_id: str, agency_code: str, actor: Actor,
+                      reason: str, audit_action: str = "pool.redirected",
+                      details: dict[str, Any] | None = None) -> list[OpenedTask]:
+        """Hand a pool's open tasks to another agency, as one transition: the variable the pool's ``agency``
+        expression names is set to ``agency_code`` in the data of the pool's READY tasks (later tasks inherit
+        it), and those tasks' index rows are re-resolved from the expression: their agency changes, a claim
+        is released, the deadline and its rungs stay. Audited as ``audit_action`` with ``from``, ``to`` and
+        ``reason``; the hooks hear of the tasks as arrived at the new agency. Answers the redirected tasks.
+
+        Refused (``Conflict``) when the pool has no READY task or its ``agency`` is not a plain variable."""
+        ctx = TransitionContext(session, self.clock.now(), actor)
+        loaded = self._load(session, instance_id)
+        variable = str(loaded.bundle.process_properties.get(process_id, {}).get("agency") or "").strip()
+        if not variable.isidentifier():
+            raise Conflict(f"流程 {process_id} 的办理单位不是一个变量，不能改派 / the agency of pool {process_id!r} is "
+                           f"not a variable: {variable!r}")
+        tasks = [task for task in loaded.before.ready.values() if task.workflow.spec.name == process_id]
+        rows = {row.id: row for row in session.scalars(select(OpenTask).where(
+            OpenTask.id.in_([str(task.id) for task in tasks])))} if tasks else {}
+        if not rows:
+            raise Conflict(f"流程 {process_id} 没有待办任务 / pool {process_id!r} has no open task")
+        previous = sorted({row.agency_code or "" for row in rows.values()})
+        released = {row.task_name: row.assignee for row in rows.values() if row.assignee}  # before the update
+        resolved: dict[str, str] = {}
+
+        def redirect(_workflow: BpmnWorkflow) -> None:
+            for task in tasks:
+                task.data[variable] = agency_code
+                resolved[str(task.id)] = str(task.workflow.script_engine.evaluate(task, variable))
+
+        with spiff.engine_clock(self.clock):
+            _run_engine(redirect, loaded.workflow)
+        self._save(ctx, loaded)
+        redirected: list[OpenedTask] = []
+        for task_id, row in rows.items():
+            session.execute(update(OpenTask).where(OpenTask.id == task_id)
+                            .values(agency_code=resolved[task_id], assignee=None))
+            redirected.append(OpenedTask(
+                id=row.id, instance_id=row.instance_id, complaint_id=row.complaint_id, task_name=row.task_name,
+                title=row.title, process_id=row.process_id, lane=row.lane, agency_code=resolved[task_id],
+                deadline_rule=row.deadline_rule, deadline_start=row.deadline_start,
+                deadline_extended=row.deadline_extended, received_at=row.received_at, due_at=row.due_at,
+                provisional=row.provisional, created_at=row.created_at))
+        record = loaded.record
+        self.audit(session, actor, audit_action, record.id, record.complaint_id, None, {
+            **(details or {}), "process": process_id, "from": previous[0] if len(previous) == 1 else previous,
+            "to": agency_code, "reason": reason, "tasks": [t.task_name for t in redirected],
+            "released": released,
+            "version": record.version}, at=ctx.now)
+        ctx.task_agency = previous[0] if len(previous) == 1 else None
+        ctx.opened.extend(redirected)
+        self.hooks.after_transition(ctx, record, loaded.workflow, redirected)
+        return redirected
 
     # ---------------------------------------------------------------- reading
 

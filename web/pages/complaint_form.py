@@ -83,6 +83,8 @@ BUSINESS = (
     Field("business.address", "经营地址", "text", maxlength=300, wide=True, hint="选填，便于承办单位联系经营者"),
     Field("business.uscc", "统一社会信用代码", "text", maxlength=30, hint="选填，营业执照上的 18 位代码"),
     Field("business.platform", "网购平台", "text", maxlength=100, hint="在网上购买的，请填写平台名称，如 淘宝、京东"),
+    Field("business.platform_uscc", "平台经营者统一社会信用代码", "text", maxlength=30,
+          hint="选填，网购平台经营者的 18 位代码；平台所在地的市场监管部门也可处理该投诉"),
 )
 MATTER = (
     Field("category", "投诉类别", "select", required=True, options=CATEGORY_OPTIONS),

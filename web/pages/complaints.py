@@ -17,22 +17,26 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from agencies import labels
+from agencies.complaints import acceptance_tasks, designation_choice, platform_regulator, supervised_complaint
 from agencies.intake import EARLIEST_DATE, LATEST_DATE
 from agencies.masking import mask_name
 from agencies.regions import ancestors, region_name
-from agencies.tables import Complaint
-from engine.errors import NotFound
+from agencies.tables import Agency, Complaint
+from complaintflow.services import jurisdiction
+from complaintflow.wiring import Product
+from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep
+from web.form_fields import chinese_part
 from web.pages.inbox import deadline_state
-from web.pages.render import chinese_date, error_page, page, to_login
-from web.pages.sessions import SignedIn, SignedInDep
+from web.pages.render import chinese_date, error_page, page, staff_only, stale_form, to_login
+from web.pages.sessions import SignedIn, SignedInDep, same_token
 from web.pages.timeline import timeline_for, when
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +47,8 @@ MAX_QUERY = 100  # as the API's q
 DATE_LABELS = {"received_from": "登记日期（起）", "received_to": "登记日期（止）"}
 NOT_FOUND_TITLE = "未找到投诉件"
 NOT_FOUND_TEXT = "该投诉件不存在，或本单位未参与办理，无权查看。"
-NO_AGENCY_TEXT = "系统管理员账号不属于任何机构，不能查询投诉件。"
+DONE = {"designated": "已指定管辖，受理审查任务已转至指定的市场监管部门"}
+DESIGNATION_FIELDS = {"agency": "designate-agency", "reason": "designate-reason"}  # service field → input id
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def search(request: Request, session: SessionDep, me: SignedInDep, q: str | None
         return to_login(request)
     agency_id = _agency_id(me)
     if agency_id is None:
-        return error_page(request, me, 403, "无法查询投诉件", NO_AGENCY_TEXT, "/docs", "查看接口文档")
+        return staff_only(request, me, "无法查询投诉件", "查询投诉件")
     chosen = status if status is not None and status in labels.STATUS_LABELS else ""
     criteria = Criteria((q or "").strip(), chosen, (received_from or "").strip(), (received_to or "").strip())
     problems: list[Problem] = []
@@ -154,18 +159,73 @@ def _visible(session: Session, me: SignedIn, raw_id: str) -> Complaint | None:
         return None
     try:
         return queries.visible_complaint(session, int(raw_id), agency_id)
-    except NotFound:
-        return None
+    except NotFound:  # a supervisor of the supervising agency sees it too, to designate it (指定管辖)
+        return supervised_complaint(session, int(raw_id), me.principal.actor)
+
+
+@dataclass
+class Designating:
+    """The 指定管辖 form as posted: what was typed, the messages beside its fields, or why it was refused."""
+
+    status: int = 200
+    values: dict[str, str] | None = None
+    errors: dict[str, str] | None = None
+    problem: str | None = None
 
 
 @router.get("/complaints/{complaint_id}")
 def detail(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep,
-           complaint_id: str) -> Response:
+           complaint_id: str, done: str | None = None) -> Response:
     if me is None:
         return to_login(request)
+    return _show(request, product, session, me, complaint_id, Designating(), DONE.get(done or ""))
+
+
+@router.post("/complaints/{complaint_id}/designate")
+def designate(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep, complaint_id: str,
+              csrf_token: Annotated[str, Form()] = "", agency: Annotated[str, Form()] = "",
+              reason: Annotated[str, Form()] = "") -> Response:
+    """指定管辖 from the complaint page: the same service as ``POST /api/v1/complaints/{id}/designate``."""
+    if me is None:
+        return to_login(request)
+    if not same_token(me.session.csrf, csrf_token):
+        return stale_form(request, me, f"/complaints/{complaint_id}")
+    typed = {"agency": agency, "reason": reason}
+    if _visible(session, me, complaint_id) is None:
+        return error_page(request, me, 404, NOT_FOUND_TITLE, NOT_FOUND_TEXT, "/complaints", "返回投诉件查询")
+    session.rollback()  # end this request's read before the write
+    try:
+        jurisdiction.designate(product, int(complaint_id), agency, reason, me.principal.actor)
+    except InvalidInput as error:
+        errors = {e.field: chinese_part(e.message) for e in error.errors}
+        outcome = Designating(422, typed, errors)
+    except (Forbidden, Conflict) as error:
+        outcome = Designating(403 if isinstance(error, Forbidden) else 409, typed,
+                              problem="未能指定管辖：" + chinese_part(str(error)))
+    except EngineError:  # NotFound, or a workflow that refused the change: nothing was saved
+        return error_page(request, me, 404, NOT_FOUND_TITLE, NOT_FOUND_TEXT, "/complaints", "返回投诉件查询")
+    else:
+        return RedirectResponse(f"/complaints/{complaint_id}?done=designated", status_code=303)
+    session.rollback()
+    return _show(request, product, session, me, complaint_id, outcome, None)
+
+
+def _designation(session: Session, complaint: Complaint, me: SignedIn, outcome: Designating) -> dict[str, Any] | None:
+    """The 指定管辖 form, for a supervisor of the supervising agency while the acceptance decision is open."""
+    choice = designation_choice(session, complaint, me.principal.actor)
+    if choice is None or not acceptance_tasks(session, complaint):
+        return None if outcome.problem is None else {"targets": [], "holder": "", "values": {}, "errors": {},
+                                                      "problem": outcome.problem, "ids": DESIGNATION_FIELDS}
+    return {"targets": [(a.code, a.name) for a in choice.targets], "holder": choice.holder.name,
+            "values": outcome.values or {"agency": "", "reason": ""}, "errors": outcome.errors or {},
+            "problem": outcome.problem, "ids": DESIGNATION_FIELDS}
+
+
+def _show(request: Request, product: Product, session: Session, me: SignedIn, complaint_id: str,
+          outcome: Designating, notice: str | None) -> Response:
     agency_id = _agency_id(me)
     if agency_id is None:
-        return error_page(request, me, 403, "无法查看投诉件", NO_AGENCY_TEXT, "/docs", "查看接口文档")
+        return staff_only(request, me, "无法查看投诉件", "查看投诉件")
     complaint = _visible(session, me, complaint_id)
     if complaint is None:
         return error_page(request, me, 404, NOT_FOUND_TITLE, NOT_FOUND_TEXT, "/complaints", "返回投诉件查询")
@@ -189,12 +249,13 @@ def detail(request: Request, product: ProductDep, session: SessionDep, me: Signe
     timers = [f"{t['label']}：{chinese_date(t['due_at'])}"
               for t in queries.complaint_timers(session, product.specs, complaint)]
     handler = complaint.competent_agency_id or complaint.received_by_id
+    designation = _designation(session, complaint, me, outcome)
     return page(
-        request, "complaint.html", me, nav="complaints",
+        request, "complaint.html", me, outcome.status, nav="complaints", notice=notice, designation=designation,
         complaint={"id": complaint.id, "tracking_no": complaint.tracking_no, "subject": complaint.subject,
                    "status": _status(complaint.status), "agency": names.by_id.get(handler, ""),
                    "description": complaint.description},
-        deadline=soonest, timers=timers, facts=_facts(seen, complaint, names),
+        deadline=soonest, timers=timers, facts=_facts(seen, complaint, names, platform_regulator(session, complaint)),
         timeline=timeline_for(session, complaint, agency_id), tasks=task_rows,
         cases=[{"case_no": c["case_no"], "status": labels.case_status_label(c["status"]),
                 "decision": labels.case_decision_label(c["decision"]),
@@ -203,7 +264,8 @@ def detail(request: Request, product: ProductDep, session: SessionDep, me: Signe
         diagram_url=f"/complaints/{complaint.id}/diagram.json")
 
 
-def _facts(seen: dict[str, Any], complaint: Complaint, names: queries.AgencyNames) -> list[tuple[str, str]]:
+def _facts(seen: dict[str, Any], complaint: Complaint, names: queries.AgencyNames,
+           platform_agency: Agency | None) -> list[tuple[str, str]]:
     """基本信息 as (label, value) rows; the personal data as ``queries.complaint_detail`` shows it to this
     agency (whole or masked by its part in the complaint)."""
     involved = "、".join(f"{names.by_code.get(code, code)}（{labels.involvement_label(role)}）"
@@ -226,6 +288,9 @@ def _facts(seen: dict[str, Any], complaint: Complaint, names: queries.AgencyName
         ("经营者所在地区", _region(seen["business_region_code"])),
         ("经营地址", seen["business_address"] or ""),
         ("所属平台", seen["business_platform"] or ""),
+        *([("平台经营者统一社会信用代码", complaint.business_platform_uscc),
+           ("平台所在地市场监管部门", platform_agency.name if platform_agency else "未能确定")]
+          if complaint.business_platform_uscc else []),
         ("事项", complaint.subject),
         ("涉及金额", amount),
         ("发生日期", chinese_date(seen["occurred_on"])),

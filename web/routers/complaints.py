@@ -6,29 +6,30 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, status
+from fastapi import APIRouter, Body, Header, Query, Request, status
 from pydantic import AfterValidator, BaseModel
+from sqlalchemy.orm import Session
 
-from agencies.complaints import find_by_tracking
+from agencies.complaints import platform_regulator, supervised_complaint
 from agencies.intake import EARLIEST_DATE, LATEST_DATE, bounded_date
-from agencies.public_status import public_view
 from agencies.submission_keys import HEADER as IDEMPOTENCY_HEADER
 from agencies.submission_keys import Render
+from agencies.tables import Complaint
 from complaintflow import rate_limits
 from complaintflow.services import complaints as intake
-from complaintflow.services import limits
+from complaintflow.services import jurisdiction, limits
 from complaintflow.wiring import Product
 from engine.errors import NotFound
 from web import queries
-from web.deps import TEXT, WORD, Id, ProductDep, SessionDep, StaffUser, client_address
+from web.deps import TEXT, WORD, Id, Principal, ProductDep, SessionDep, StaffUser, client_address
 from web.errors import TooManyRequests
 from web.responses import answer
 from web.schemas import (
     ComplaintDetail,
     ComplaintPage,
+    DesignateIn,
+    DesignationOut,
     EventOut,
-    PublicMilestone,
-    PublicStatus,
     StaffSubmittedOut,
     SubmittedOut,
 )
@@ -120,11 +121,43 @@ def list_complaints(principal: StaffUser, session: SessionDep,
     return ComplaintPage.model_validate({"items": items, "total": total})
 
 
+def viewable_complaint(session: Session, complaint_id: int, principal: Principal) -> Complaint:
+    """The complaint if the user's agency is involved in it, or the user supervises the regulator holding
+    it (a supervisor of its supervising agency, who may designate another); else 404."""
+    try:
+        return queries.visible_complaint(session, complaint_id, principal.agency_id)
+    except NotFound:
+        supervised = supervised_complaint(session, complaint_id, principal.actor)
+        if supervised is None:
+            raise
+        return supervised
+
+
+def with_platform(session: Session, complaint: Complaint, detail: dict[str, Any]) -> dict[str, Any]:
+    """The detail with the platform operator's USCC and the regulator where it is registered."""
+    regulator = platform_regulator(session, complaint)
+    return {**detail, "business_platform_uscc": complaint.business_platform_uscc,
+            "platform_regulator": {"code": regulator.code, "name": regulator.name} if regulator else None}
+
+
 @router.get("/complaints/{complaint_id}", response_model=ComplaintDetail)
 def get_complaint(complaint_id: Id, principal: StaffUser, session: SessionDep, product: ProductDep) -> Any:
-    """The complaint; the complainant's personal data whole only as far as your agency's part in it allows."""
-    complaint = queries.visible_complaint(session, complaint_id, principal.agency_id)
-    return queries.complaint_detail(session, complaint, product.clock.now(), principal.agency_id)
+    """The complaint; the complainant's personal data whole only as far as your agency's part in it allows.
+    ``platform_regulator``: where the platform operator (``business_platform_uscc``) is registered, the
+    regulator that may handle complaints about businesses on the platform (Order 20 art. 12)."""
+    complaint = viewable_complaint(session, complaint_id, principal)
+    detail = queries.complaint_detail(session, complaint, product.clock.now(), principal.agency_id)
+    return with_platform(session, complaint, detail)
+
+
+@router.post("/complaints/{complaint_id}/designate", response_model=DesignationOut)
+def designate(complaint_id: Id, body: DesignateIn, principal: StaffUser, product: ProductDep) -> Any:
+    """指定管辖: a supervisor of the supervising agency assigns a complaint awaiting its acceptance decision to
+    another of the agency's child regulators; the open review moves there with its deadline. 403 for anyone
+    else who sees the complaint, 409 once the acceptance decision is made."""
+    done = jurisdiction.designate(product, complaint_id, body.agency, body.reason, principal.actor)
+    return DesignationOut(complaint_id=done.complaint_id, from_agency=done.from_agency, to_agency=done.to_agency,
+                          tasks=done.tasks)
 
 
 @router.get("/complaints/{complaint_id}/events", response_model=list[EventOut])
@@ -132,19 +165,3 @@ def complaint_events(complaint_id: Id, principal: StaffUser, session: SessionDep
     complaint = queries.visible_complaint(session, complaint_id, principal.agency_id)
     return queries.events(session, complaint, principal.agency_id)
 
-
-@router.get("/public/complaints/{tracking_no}", response_model=PublicStatus, tags=["public"])
-def public_status(tracking_no: Annotated[str, Path(max_length=40, pattern=WORD)], request: Request, session: SessionDep,
-                  product: ProductDep, code: Annotated[str, Query(min_length=1, max_length=40, pattern=WORD)]) -> Any:
-    """Status for the complainant: in Chinese words, the handling agency, the next step and its deadline, the
-    milestones; no personal data. A wrong number and a wrong code look the same."""
-    _limit(request, product, rate_limits.PUBLIC_LOOKUP, "查询过于频繁，请稍后再试 / too many lookups")
-    complaint = find_by_tracking(session, tracking_no, code, tracking_key=product.tracking_key)
-    if complaint is None:
-        raise NotFound("未找到 / not found")
-    view = public_view(session, complaint, product.runner.specs)
-    return PublicStatus(tracking_no=complaint.tracking_no, kind=complaint.kind, status=complaint.status,
-                        received_at=complaint.received_at, updated_at=complaint.updated_at,
-                        kind_label=view.kind_label, stage=view.status, status_label=view.status_label,
-                        handling_agency=view.agency, next_step=view.next_step, next_due_at=view.next_due_at,
-                        history=[PublicMilestone(at=m.at, label=m.label, agency=m.agency) for m in view.milestones])
