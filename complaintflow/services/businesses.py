@@ -1,7 +1,10 @@
-"""Businesses as an administrator enters and changes them (each change one audited unit of work).
+"""Businesses as an administrator enters and changes them, and their own users (each change one audited unit
+of work).
 
 Intake creates the businesses complaints name (``agencies.businesses``); an administrator adds one ahead of
-its first complaint, corrects its name or address, and enrols it in online dispute resolution (``odr``).
+its first complaint, corrects its name, USCC, region or address, enrols it in online dispute resolution
+(``odr``) or withdraws it, and gives it users (role ``business``), who see only the complaints against it.
+A business not enrolled may have users too: they read its complaints, and answer first once it enrols.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agencies.businesses import by_name, checked_region, checked_uscc
-from agencies.tables import Business
+from agencies.errors import InvalidUser
+from agencies.passwords import random_password
+from agencies.repository import get_user
+from agencies.tables import Business, User
+from agencies.users import create_user, end_sessions
+from agencies.vocab import Role
 from complaintflow.wiring import Product
 from engine import audit
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from engine.runner import Actor
 
-CHANGEABLE = ("name", "address", "odr")
+CHANGEABLE = ("name", "uscc", "region_code", "address", "odr")
 
 
 @dataclass(frozen=True)
@@ -56,21 +64,32 @@ def add_business(product: Product, new: NewBusiness, actor: Actor) -> Business:
 
 
 def change_business(product: Product, business_id: int, sent: Mapping[str, Any], actor: Actor) -> Business:
-    """Apply the fields of a change as sent (``name``, ``address``, ``odr``): ``None`` clears the address and
-    is ignored for the others. 404 for an unknown business."""
+    """Apply the fields of a change as sent (``name``, ``uscc``, ``region_code``, ``address``, ``odr``):
+    ``None`` clears the address and is ignored for the others, so a USCC once known is corrected but never
+    dropped. 404 for an unknown business; 422 on a USCC that fails its check digit or an unknown region; 409
+    when the new USCC is another business's (or, without a USCC, the new name and region are)."""
+    changes = {key: value for key, value in sent.items()
+               if key in CHANGEABLE and (value is not None or key == "address")}
+    if "address" in changes:
+        changes["address"] = changes["address"] or None
+    if "uscc" in changes:
+        changes["uscc"] = checked_uscc(changes["uscc"])
+        if changes["uscc"] is None:
+            del changes["uscc"]
+    if "region_code" in changes:
+        changes["region_code"] = checked_region(changes["region_code"])
     with product.uow() as uow:
         session = uow.session
         business = session.get(Business, business_id, with_for_update=True)
         if business is None:
             raise NotFound("未找到经营者 / business not found")
         before = business_fields(business)
-        changes = {key: value for key, value in sent.items()
-                   if key in CHANGEABLE and (value is not None or key == "address")}
-        if "address" in changes:
-            changes["address"] = changes["address"] or None
-        new_name = changes.get("name")
-        if new_name is not None and new_name != business.name and business.uscc is None:
-            _refuse_twin(session, None, new_name, business.region_code)
+        uscc = changes.get("uscc", business.uscc)
+        if uscc != business.uscc:
+            _refuse_twin(session, uscc, business.name, business.region_code)
+        name, region_code = changes.get("name", business.name), changes.get("region_code", business.region_code)
+        if uscc is None and (name, region_code) != (business.name, business.region_code):
+            _refuse_twin(session, None, name, region_code)
         for key, value in changes.items():
             setattr(business, key, value)
         session.flush()
@@ -88,6 +107,78 @@ def _refuse_twin(session: Session, uscc: str | None, name: str, region_code: str
     twin = by_name(session, name, region_code)
     if twin is not None and twin.uscc is None:
         raise Conflict(f"该地区已有名为“{name}”的经营者 / a business of that name exists in the region")
+
+
+# ---- the business's own users ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewBusinessUser:
+    username: str
+    display_name: str
+    password: str | None = None  # none: a random one is drawn and answered once
+
+
+@dataclass(frozen=True)
+class BusinessAccount:
+    """A business user just created, its business, and the password drawn for it (``None`` when the
+    administrator chose one): shown once, stored only as its hash."""
+
+    user: User
+    business: Business
+    password: str | None
+
+
+def business_user_fields(user: User) -> dict[str, Any]:
+    """What the audit records of a business user (never its password)."""
+    return {"username": user.username, "display_name": user.display_name, "roles": list(user.roles),
+            "business": user.business_id, "active": user.active}
+
+
+def add_business_user(product: Product, business_id: int, new: NewBusinessUser, actor: Actor) -> BusinessAccount:
+    """A new active user with the role ``business`` for this business (enrolled in ODR or not). The password
+    must meet the policy (422 on ``password``); without one a random password is drawn. 404 for an unknown
+    business, 409 when the username is taken."""
+    drawn = random_password(new.username) if new.password is None else None
+    password = new.password if new.password is not None else drawn
+    assert password is not None
+    with product.uow() as uow:
+        session = uow.session
+        business = session.get(Business, business_id)
+        if business is None:
+            raise NotFound("未找到经营者 / business not found")
+        if get_user(session, new.username) is not None:
+            raise Conflict(f"用户名 {new.username} 已存在 / user {new.username} exists")
+        try:
+            user = create_user(session, username=new.username, display_name=new.display_name, password=password,
+                               agency=None, roles=[Role.BUSINESS], now=product.clock.now(), business=business)
+        except InvalidUser as exc:  # the roles are fixed here: only a broken rule of agencies.users lands here
+            raise InvalidInput([FieldError("roles", exc.reason)]) from None
+        _audit(session, product, actor, "user.created", {"after": {**business_user_fields(user),
+                                                                   "password_drawn": drawn is not None}})
+        uow.commit()
+        return BusinessAccount(user, business, drawn)
+
+
+def set_business_user_active(product: Product, business_id: int, username: str, active: bool,
+                             actor: Actor) -> User:
+    """Deactivate (ending the user's sign-ins at once) or reactivate one of this business's users; 404 for
+    a user who is not this business's, as for a missing one. ``PATCH /api/v1/users/{username}`` does the
+    same for any user."""
+    with product.uow() as uow:
+        session = uow.session
+        user = get_user(session, username)
+        if user is None or user.business_id != business_id:
+            raise NotFound("未找到该经营者的用户 / user of this business not found")
+        before = business_user_fields(user)
+        if user.active and not active:
+            end_sessions(user)
+        user.active = active
+        session.flush()
+        _audit(session, product, actor, "user.changed", {"user": username, "before": before,
+                                                         "after": business_user_fields(user)})
+        uow.commit()
+        return user
 
 
 def _audit(session: Session, product: Product, actor: Actor, action: str, details: dict[str, Any]) -> None:

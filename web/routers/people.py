@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from agencies.tables import Agency, User
@@ -17,6 +17,15 @@ Role = Literal["liaison", "supervisor", "enforcement", "admin"]
 CODE = r"^[a-z0-9][a-z0-9.\-]{1,48}$"
 NAME = r"^[^\x00]+$"
 EMAIL = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+BUSINESS_ROLE_REFUSED = ("经营者账号（角色 business）请通过 POST /api/v1/admin/businesses/{id}/users 为该经营者创建 / "
+                         "business users are created with POST /api/v1/admin/businesses/{id}/users")
+
+
+def _no_business_role(value: Any) -> Any:
+    """A business's user belongs to a business, never to an agency: it is made with its business."""
+    if isinstance(value, list) and "business" in value:
+        raise ValueError(BUSINESS_ROLE_REFUSED)
+    return value
 
 
 class AgencyIn(BaseModel):
@@ -46,6 +55,8 @@ class UserIn(BaseModel):
     roles: list[Role] = Field(min_length=1, max_length=4)
     email: str | None = Field(default=None, max_length=200, pattern=EMAIL)
 
+    _refuse_business = field_validator("roles", mode="before")(_no_business_role)
+
 
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -54,6 +65,8 @@ class UserPatch(BaseModel):
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=4)
     active: bool | None = None
     email: str | None = Field(default=None, max_length=200, pattern=EMAIL)
+
+    _refuse_business = field_validator("roles", mode="before")(_no_business_role)
 
 
 def _user_out(user: User, agency_code: str | None) -> dict[str, Any]:
