@@ -20,10 +20,27 @@ from sqlalchemy.orm import Session
 
 from agencies.identity import InvalidNumber, normalize_uscc
 from agencies.regions import region_exists
-from agencies.tables import Business, Complaint
+from agencies.tables import Business, Complaint, User
 from engine.clock import ensure_aware
 from engine.db.dialect import dialect_insert
 from engine.errors import FieldError, InvalidInput
+
+PARTY_PREFIX = "business:"
+"""A business works its own workflow tasks (the ``business`` pool) under a party code in place of an
+agency code: ``business:<id>``. No agency code contains a colon, so the two never meet."""
+
+
+def party_code(business_id: int) -> str:
+    """The code a business's tasks are indexed under and its users act as."""
+    return f"{PARTY_PREFIX}{business_id}"
+
+
+def business_id_of(code: str | None) -> int | None:
+    """The business a party code names (``None`` for an agency code or none)."""
+    if code is None or not code.startswith(PARTY_PREFIX):
+        return None
+    rest = code[len(PARTY_PREFIX):]
+    return int(rest) if rest.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,15 @@ def find_or_create_business(session: Session, party: BusinessParty, now: datetim
     return found
 
 
+def find_business(session: Session, party: BusinessParty) -> Business | None:
+    """The business a complaint names, if one is kept already (a read: nothing is created or locked)."""
+    if party.uscc is not None:
+        known = session.scalar(select(Business).where(Business.uscc == party.uscc))
+        if known is not None:
+            return known
+    return by_name(session, party.name, party.region_code)
+
+
 def by_name(session: Session, name: str, region_code: str) -> Business | None:
     """The business a complaint without a USCC means: a registered one of that name and region first."""
     return session.scalars(select(Business).where(Business.name == name, Business.region_code == region_code)
@@ -77,11 +103,15 @@ def _insert(session: Session, party: BusinessParty, now: datetime, keys: list[st
     session.execute(statement.on_conflict_do_nothing(index_elements=keys, index_where=where))
 
 
+def party_of(complaint: Complaint) -> BusinessParty:
+    """The business as the complaint names it."""
+    return BusinessParty(complaint.business_name, complaint.business_region_code, complaint.business_uscc,
+                         complaint.business_address)
+
+
 def link_complaint(session: Session, complaint: Complaint, now: datetime) -> Business:
     """Make the complaint's business a party to it (``complaints.business_id``)."""
-    business = find_or_create_business(session, BusinessParty(
-        complaint.business_name, complaint.business_region_code, complaint.business_uscc,
-        complaint.business_address), now)
+    business = find_or_create_business(session, party_of(complaint), now)
     complaint.business_id = business.id
     return business
 
@@ -132,3 +162,23 @@ def complaints_against(business_id: int) -> Select[Complaint]:
 def complaint_against(session: Session, business_id: int, complaint_id: int) -> Complaint | None:
     """The complaint, if it is against this business (``None`` for another's, as for a missing one)."""
     return session.scalar(complaints_against(business_id).where(Complaint.id == complaint_id))
+
+
+# ---- what an administrator reads ---------------------------------------------------------------------
+
+
+def business_page(session: Session, q: str | None, *, odr: bool | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[Business], int]:
+    """One page of ``search_businesses`` by name (then id), and how many match in all."""
+    query = search_businesses(q, odr=odr)
+    rows = session.scalars(query.order_by(Business.name, Business.id).limit(limit).offset(offset)).all()
+    return list(rows), count(session, query)
+
+
+def get_business(session: Session, business_id: int) -> Business | None:
+    return session.get(Business, business_id)
+
+
+def users_of(session: Session, business_id: int) -> list[User]:
+    """A business's own users (role ``business``), active and inactive, by username."""
+    return list(session.scalars(select(User).where(User.business_id == business_id).order_by(User.username)))

@@ -28,13 +28,15 @@ from notifications.config import OutboxConfig
 def notify_complainant(session: Session, config: OutboxConfig, *, complaint_id: int, template: str,
                        context: Mapping[str, Any], key: str, now: datetime) -> int:
     """Queue a notice to the complainant of ``complaint_id`` (e-mail; SMS when the gateway is
-    configured). The template also gets ``tracking_no``, ``complainant_name`` and ``notice_date``. Returns the rows
+    configured). The template also gets ``tracking_no``, ``complainant_name``, ``business_name`` and
+    ``notice_date``. Returns the rows
     written (0 when this key was queued before); ``LookupError`` for an unknown complaint."""
     complaint = get_complaint(session, complaint_id)
     if complaint is None:
         raise LookupError(f"未找到投诉件 {complaint_id} / complaint {complaint_id} not found")
     values = {**with_agency_names(session, context), "complainant_name": complaint.complainant_name,
-              "tracking_no": complaint.tracking_no, "notice_date": notice_date(now)}
+              "business_name": complaint.business_name, "tracking_no": complaint.tracking_no,
+              "notice_date": notice_date(now)}
     to = outbox.Complainant(complaint.id, complaint.complainant_email, complaint.complainant_phone)
     return outbox.notify_complainant(session, config, complainant=to, template=template, context=values, key=key,
                                      now=now)
@@ -53,6 +55,21 @@ def notify_users(session: Session, config: OutboxConfig, *, user_ids: Iterable[i
         else dict(context)
     return outbox.notify_users(session, config, recipients=recipients, template=template, context=values, key=key,
                                now=now)
+
+
+def notify_business(session: Session, config: OutboxConfig, *, complaint_id: int, business_id: int | None,
+                    template: str, context: Mapping[str, Any], key: str, now: datetime) -> int:
+    """Queue a notice to the active users of the business a complaint is against (the complaint's
+    linked business, else ``business_id``: a complaint's first transition runs before intake links
+    it). The template also gets ``business_name``, ``tracking_no`` and ``notice_date``."""
+    complaint = get_complaint(session, complaint_id)
+    if complaint is None:
+        raise LookupError(f"未找到投诉件 {complaint_id} / complaint {complaint_id} not found")
+    business = complaint.business_id or business_id
+    users = session.scalars(select(User.id).where(User.business_id == business, User.active.is_(True))
+                            .order_by(User.id)).all() if business is not None else []
+    values = {**context, "business_name": complaint.business_name, "tracking_no": complaint.tracking_no}
+    return notify_users(session, config, user_ids=users, template=template, context=values, key=key, now=now)
 
 
 def notify_agency_role(session: Session, config: OutboxConfig, *, agency_id: int, role: str, template: str,

@@ -11,8 +11,9 @@ agencies' names, task titles and the titles of closed choices made in a form (``
 Free text staff typed (reasons, summaries), names, phone numbers, ID numbers and the business's
 details never do.
 
-The next step is keyed by the open task's deadline rule (``acceptance`` …), never by a task id: the
-workflows are the administrators' to change, the statutory rules are not.
+The next step is keyed by the open task's deadline rule (``acceptance`` …; a province's own version
+by the rule it stands for), never by a task id: the workflows are the administrators' to change, the
+statutory rules are not.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from agencies.vocab import ComplaintStatus
 from engine.bpmn.loader import SpecBundle
 from engine.clock import SHANGHAI
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
+from engine.deadlines.rules import base_rule
 from engine.specs import SpecCache
 
 # statuses that say only "something is going on": the open task's deadline rule says more
@@ -56,6 +58,9 @@ STEPS: dict[str, Step] = {
 PROVISIONAL_NOTE = "（该期限按尚未公布的节假日安排估算，可能调整）"
 SUSPENDED_NOTE = "（因检测、鉴定等原因暂停计时，期限将相应顺延）"
 CLOSED_STEP = "本件已办结"
+ENDED_STEPS = {ComplaintStatus.CLOSED.value: CLOSED_STEP,
+               ComplaintStatus.SETTLED.value: "您已接受经营者的和解方案，本件已办结",
+               ComplaintStatus.REJECTED.value: "本件不予受理，已办结；不予受理的理由和您可以采取的途径已告知您"}
 WAITING_STEP = "承办单位正在办理，有进展时将告知您"
 
 
@@ -95,7 +100,7 @@ def public_view(session: Session, complaint: Complaint, specs: SpecCache) -> Pub
     """The complaint as its complainant may see it (the caller has checked number and code)."""
     tasks = _open_tasks(session, complaint)
     leading = tasks[0] if tasks else None
-    step = STEPS.get(leading.deadline_rule or "") if leading is not None else None
+    step = _step(leading.deadline_rule) if leading is not None else None
     status = complaint.status
     if status in _GENERIC and step is not None and step.status is not None:
         status = step.status
@@ -109,6 +114,12 @@ def public_view(session: Session, complaint: Complaint, specs: SpecCache) -> Pub
         milestones=_milestones(session, complaint, tasks, names, specs))
 
 
+def _step(rule: str | None) -> Step | None:
+    """What the deadline rule means to the complainant; a province's own version of a rule
+    (``association_acceptance_33``) means what the rule it stands for means."""
+    return STEPS.get(base_rule(rule)) if rule else None
+
+
 def _open_tasks(session: Session, complaint: Complaint) -> list[OpenTask]:
     """The open tasks of the complaint's own process, the one with a known deadline rule and the
     soonest deadline first."""
@@ -118,7 +129,7 @@ def _open_tasks(session: Session, complaint: Complaint) -> list[OpenTask]:
     far = datetime.max.replace(tzinfo=SHANGHAI)
 
     def order(task: OpenTask) -> tuple[bool, datetime, datetime, str]:
-        return (task.deadline_rule not in STEPS, task.due_at or far, task.created_at, task.id)
+        return (_step(task.deadline_rule) is None, task.due_at or far, task.created_at, task.id)
 
     return sorted(rows, key=order)
 
@@ -150,7 +161,7 @@ def _handling_agency(complaint: Complaint, leading: OpenTask | None, names: Mapp
 
 def _next_step(complaint: Complaint, leading: OpenTask | None, step: Step | None) -> tuple[str, datetime | None]:
     if leading is None:
-        return (CLOSED_STEP if complaint.status == ComplaintStatus.CLOSED else WAITING_STEP), None
+        return (ENDED_STEPS.get(complaint.status, WAITING_STEP)), None
     due_at = leading.due_at
     if due_at is None:
         return f"承办单位正在办理「{leading.title}」，有进展时将告知您", None
@@ -183,8 +194,8 @@ def _milestones(session: Session, complaint: Complaint, tasks: Sequence[OpenTask
             found.append(Milestone(event.at, label, names.get(event.agency_code or "")))
     for task in sorted(tasks, key=lambda t: (t.created_at, t.id)):
         found.append(Milestone(task.created_at, f"「{task.title}」办理中", names.get(task.agency_code or "")))
-    if complaint.status == ComplaintStatus.CLOSED and not tasks:
-        found.append(Milestone(complaint.updated_at, "已办结", None))
+    if complaint.status in ENDED_STEPS and not tasks:
+        found.append(Milestone(complaint.updated_at, status_label(complaint.status), None))
     return sorted(found, key=lambda m: m.at)
 
 

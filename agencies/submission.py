@@ -10,12 +10,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from agencies.businesses import link_complaint
+from agencies.businesses import find_business, link_complaint, party_code, party_of
 from agencies.complaints import register_complaint
 from agencies.input_messages import COMPLAINT_LABELS, chinese_message, label_of
 from agencies.intake import ComplaintIn, parse_complaint
 from agencies.repository import competent_regulator, get_agency_by_code
-from agencies.tables import Agency, Complaint
+from agencies.tables import Agency, Business, Complaint
 from engine.clock import SHANGHAI
 from engine.errors import FieldError, InvalidInput
 from engine.runner import Actor, OpenedTask, Runner
@@ -79,13 +79,12 @@ def submit_complaint(
                                              tracking_key=tracking_key)
     except ValidationError as exc:
         raise field_errors(exc) from None
-    if link_business:
-        link_complaint(session, complaint, now)  # the business is a party: found by USCC or name, or created
+    business = link_complaint(session, complaint, now) if link_business else find_business(session, party_of(complaint))
     version = deployed_version(session, workflow_key)
     record, opened = runner.start(
         session,
         version,
-        initial_data(complaint, received_by, competent),
+        initial_data(complaint, received_by, competent, business),
         actor or Actor("public"),
         complaint_id=complaint.id,
     )
@@ -114,8 +113,12 @@ def _receiving_agency(session: Session, data: ComplaintIn, actor: Actor | None, 
     return agency
 
 
-def initial_data(complaint: Complaint, received_by: Agency, competent: Agency | None) -> dict[str, Any]:
-    """The flat variables every reference workflow may rely on (workflows/README.md)."""
+def initial_data(complaint: Complaint, received_by: Agency, competent: Agency | None,
+                 business: Business | None = None) -> dict[str, Any]:
+    """The flat variables every reference workflow may rely on (workflows/README.md). ``business``:
+    the business complained about when it is kept already (a business first named now is created
+    not enrolled); an enrolled one answers first, as ``business_party``."""
+    enrolled = business is not None and business.odr
     return {
         "complaint_id": complaint.id,
         "tracking_no": complaint.tracking_no,
@@ -127,4 +130,6 @@ def initial_data(complaint: Complaint, received_by: Agency, competent: Agency | 
         "real_name": complaint.complainant_id_number is not None,
         "category": complaint.category,
         "subject": complaint.subject,
+        "business_odr": enrolled,
+        "business_party": party_code(business.id) if business is not None and enrolled else None,
     }

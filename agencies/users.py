@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from agencies.businesses import party_code
 from agencies.errors import InvalidUser
 from agencies.passwords import dummy_hash, hash_password, password_problem, verify_password
 from agencies.repository import get_user
@@ -114,10 +115,18 @@ def check_password(user: User | None, password: str) -> User | None:
 
 def actor_for(session: Session, user: User) -> Actor:
     """The engine's view of a user: name, agency code and roles (what lanes and isolation check). A
-    business's user acts for no agency (``agency_code`` ``None``) with the role ``business``; which
-    business, ``business_of`` says."""
+    business's user works its business's tasks under the business's party code
+    (``agencies.businesses.party_code``) with the role ``business``."""
     agency = session.get(Agency, user.agency_id) if user.agency_id is not None else None
-    return Actor(user.username, agency.code if agency is not None else None, frozenset(user.roles))
+    return Actor(user.username, worker_code(agency.code if agency is not None else None, user.business_id),
+                 frozenset(user.roles))
+
+
+def worker_code(agency_code: str | None, business_id: int | None) -> str | None:
+    """Whose tasks a user works: their agency's, else their business's (as a party code)."""
+    if agency_code is not None:
+        return agency_code
+    return party_code(business_id) if business_id is not None else None
 
 
 def business_of(session: Session, user: User) -> Business | None:

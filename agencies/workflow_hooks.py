@@ -14,8 +14,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from agencies.businesses import business_id_of
 from agencies.cases import create_case
-from agencies.notices import notify_complainant
+from agencies.notices import notify_business, notify_complainant
 from agencies.repository import get_agency_by_code, get_complaint
 from agencies.tables import Agency, Case, Complaint, ComplaintAgency
 from agencies.vocab import AgencyKind, CaseStatus, ComplaintStatus, Involvement
@@ -32,7 +33,8 @@ CASE_AGENCY_KEYS = ("regulator_agency", "competent_agency")
 
 
 class ProductScriptServices:
-    """What ``now()``, ``due()``, ``notify_complainant()``, ``file_case()`` and ``close_case()`` do."""
+    """What ``now()``, ``due()``, ``notify_complainant()``, ``notify_business()``, ``file_case()`` and
+    ``close_case()`` do."""
 
     def __init__(
         self, ctx: TransitionContext, instance: InstanceRecord, clock: Clock, deadlines: DeadlineService,
@@ -67,6 +69,19 @@ class ProductScriptServices:
             key=key,
             now=self.ctx.now,
         )
+
+    def notify_business(self, template: str, context: Mapping[str, Any]) -> None:
+        """Tell the business complained about, in-app (and by e-mail as its users chose): only an
+        enrolled business has users; for any other no channel is known and nothing is queued."""
+        complaint_id = _complaint_id(context, self.instance)
+        if complaint_id is None:
+            raise ScriptError("notify_business() 需要任务数据中有 complaint_id / notify_business() needs a "
+                              "complaint_id in the task data")
+        self._notices += 1
+        key = f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
+        notify_business(self.ctx.session, self.outbox, complaint_id=complaint_id,
+                        business_id=business_id_of(_text(context.get("business_party"))), template=template,
+                        context=_plain(context), key=key, now=self.ctx.now)
 
     def file_case(self, data: Mapping[str, Any]) -> str:
         agency = self._case_agency(data)
@@ -124,7 +139,7 @@ class ProductHooks:
         The agency whose task was just completed is involved already: it was when that task opened."""
         session = ctx.session
         agencies = {t.agency_code: self._agency_for(session, t, t.agency_code, ctx.submitted)
-                    for t in opened if t.agency_code}
+                    for t in opened if t.agency_code and business_id_of(t.agency_code) is None}
         if instance.complaint_id is None:
             return
         arrived = {code: agency for code, agency in agencies.items() if code != ctx.task_agency}
@@ -209,27 +224,36 @@ _KIND_NAMES = {"market_regulator": "市场监管部门", "consumer_association":
                "mediation_committee": "人民调解委员会"}
 
 
+FINAL_STATUSES = frozenset({ComplaintStatus.SETTLED.value, ComplaintStatus.REJECTED.value})
+"""Outcomes that end a complaint and say more than ``closed``: settled by the parties, not accepted."""
+
+
 def _complaint_status(workflow: BpmnWorkflow, current: str) -> str:
     """The status the workflow set last: ``complaint_status`` in the data of the most recently completed
     task of any pool (each pool of a collaboration keeps its own data, so the top workflow's last task
-    knows nothing of it); ``closed`` once every pool has ended. A workflow that sets none leaves a
-    registered complaint ``in_progress``."""
-    if workflow.completed:
-        return ComplaintStatus.CLOSED.value
+    knows nothing of it). Once every pool has ended, ``closed`` — unless the last status is a final
+    outcome (settled, rejected), which stays. A workflow that sets none leaves a registered complaint
+    ``in_progress``."""
     known = {s.value for s in ComplaintStatus}
     pools = [workflow, *workflow.subprocesses.values()]
     last_tasks = sorted((pool.last_task for pool in pools if pool.last_task is not None),
                         key=lambda task: task.last_state_change, reverse=True)
-    for task in last_tasks:
-        data_status = task.data.get("complaint_status")
-        if isinstance(data_status, str) and data_status in known:
-            return data_status
+    latest = next((status for task in last_tasks
+                   if isinstance(status := task.data.get("complaint_status"), str) and status in known), None)
+    if workflow.completed:
+        return latest if latest in FINAL_STATUSES else ComplaintStatus.CLOSED.value
+    if latest is not None:
+        return latest
     return ComplaintStatus.IN_PROGRESS.value if current == ComplaintStatus.REGISTERED.value else current
 
 
 def _complaint_id(data: Mapping[str, Any], instance: InstanceRecord) -> int | None:
     value = data.get("complaint_id", instance.complaint_id)
     return value if isinstance(value, int) else instance.complaint_id
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _plain(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -80,7 +80,7 @@ from engine.errors import ScriptError, ScriptLimitExceeded, ScriptTimeout
 SCRIPT_FILENAME = "<bpmn-script>"
 DEFAULT_TIME_LIMIT = 0.5  # seconds per expression or script
 
-HELPER_NAMES = ("now", "due", "notify_complainant", "file_case", "close_case")
+HELPER_NAMES = ("now", "due", "notify_complainant", "notify_business", "file_case", "close_case")
 
 # --- the bounds -------------------------------------------------------------------------------
 
@@ -1254,6 +1254,8 @@ class ScriptServices(Protocol):
 
     def notify_complainant(self, template: str, context: Mapping[str, Any]) -> None: ...
 
+    def notify_business(self, template: str, context: Mapping[str, Any]) -> None: ...
+
     def file_case(self, data: Mapping[str, Any]) -> str: ...
 
     def close_case(self, data: Mapping[str, Any], decision: str) -> None: ...
@@ -1307,6 +1309,10 @@ def _helpers(context: Mapping[str, Any]) -> dict[str, Any]:
         with _off_the_script_clock():
             _services().notify_complainant(template, {**context, **extra})
 
+    def notify_business(template: str, **extra: Any) -> None:
+        with _off_the_script_clock():
+            _services().notify_business(template, {**context, **extra})
+
     def file_case() -> str:
         with _off_the_script_clock():
             return _services().file_case(context)
@@ -1315,7 +1321,7 @@ def _helpers(context: Mapping[str, Any]) -> dict[str, Any]:
         with _off_the_script_clock():
             _services().close_case(context, decision)
 
-    return {"now": now, "due": due, "notify_complainant": notify_complainant,
+    return {"now": now, "due": due, "notify_complainant": notify_complainant, "notify_business": notify_business,
             "file_case": file_case, "close_case": close_case}
 
 

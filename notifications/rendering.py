@@ -38,6 +38,7 @@ LAYOUT = "_layout.html.j2"
 TEMPLATE_NAMES: tuple[str, ...] = (
     "acceptance", "rejection", "transfer", "termination", "agreement", "case_filed", "case_not_filed",
     "association_acceptance", "referral", "reminder", "overdue", "escalation", "digest", "not_mediated",
+    "odr_offer", "settled", "odr_ended", "business_notice", "designation", "designated",
 )
 """The events the product sends (``digest`` is the daily bundle of reminders)."""
 

@@ -30,6 +30,7 @@ from web.routers import (
     notices,
     ops,
     people,
+    public,
     tasks,
     workflows,
 )
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.hashing = anyio.CapacityLimiter(HASHING_THREADS)
     errors.install(app)
     for module in (auth, directory, complaints, diagrams, tasks, cases, workflows, admin, people, calendar, notices,
-                   ops, business, admin_businesses):
+                   ops, business, admin_businesses, public):
         app.include_router(module.router)
     app.include_router(docs.router)
     for page_router in pages.ROUTERS:  # the Chinese web workspace (server-rendered)

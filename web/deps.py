@@ -9,12 +9,12 @@ from typing import Annotated
 from anyio import to_thread
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from agencies.tables import Agency, User
-from agencies.users import check_password
+from agencies.tables import Agency, Business, User
+from agencies.users import check_password, worker_code
 from complaintflow.services import sessions
 from complaintflow.tables import RevokedToken
 from complaintflow.wiring import Product
@@ -82,7 +82,7 @@ class SignedInUser:
     display_name: str
     agency_id: int | None
     roles: tuple[str, ...]  # in the order the admin gave them
-    agency_name: str | None = None  # shown in the pages' header
+    agency_name: str | None = None  # shown in the pages' header: the agency's, or a business user's business's
     business_id: int | None = None  # a business's own user: the business they act for
 
 
@@ -95,6 +95,11 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return "admin" in self.user.roles
+
+    @property
+    def is_staff(self) -> bool:
+        """Works for an agency (a business's user acts under its business's party code instead)."""
+        return self.user.agency_id is not None
 
     @property
     def agency_id(self) -> int:
@@ -114,10 +119,11 @@ class Principal:
 # the user, their agency's code and whether the token was revoked: one round trip per request
 _PRINCIPAL = (
     select(User.id, User.username, User.display_name, User.agency_id, User.roles, User.active,
-           User.session_epoch, User.business_id, Agency.code, Agency.name.label("agency_name"),
-           Agency.active.label("agency_active"),
+           User.session_epoch, User.business_id, Agency.code,
+           func.coalesce(Agency.name, Business.name).label("agency_name"), Agency.active.label("agency_active"),
            exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"))
     .outerjoin(Agency, Agency.id == User.agency_id)
+    .outerjoin(Business, Business.id == User.business_id)
     .where(User.username == bindparam("username"))
 )
 
@@ -145,7 +151,7 @@ def principal_for(session: Session, claims: TokenClaims) -> Principal:
         raise Unauthorized("用户不可用 / user disabled")
     user = SignedInUser(row.id, row.username, row.display_name, row.agency_id, tuple(row.roles), row.agency_name,
                         row.business_id)
-    return Principal(user, Actor(user.username, row.code, frozenset(user.roles)), claims)
+    return Principal(user, Actor(user.username, worker_code(row.code, row.business_id), frozenset(user.roles)), claims)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
@@ -153,8 +159,16 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 async def staff(principal: CurrentUser) -> Principal:
     """A user who works for an agency (liaison, supervisor, enforcement)."""
-    if principal.actor.agency_code is None:
+    if not principal.is_staff:
         raise Forbidden("需要机构工作人员账号 / needs an agency staff account")
+    return principal
+
+
+async def task_worker(principal: CurrentUser) -> Principal:
+    """A user who works workflow tasks: agency staff, or a business's own user (its business's tasks,
+    under the business's party code)."""
+    if principal.actor.agency_code is None:
+        raise Forbidden("需要机构工作人员或经营者账号 / needs an agency staff or business account")
     return principal
 
 
@@ -171,5 +185,6 @@ async def business_party(principal: CurrentUser) -> Principal:
 
 
 StaffUser = Annotated[Principal, Depends(staff)]
+TaskWorker = Annotated[Principal, Depends(task_worker)]
 AdminUser = Annotated[Principal, Depends(admin)]
 BusinessUser = Annotated[Principal, Depends(business_party)]

@@ -51,6 +51,7 @@ LABELS: dict[str, str] = {
     # public status lookup
     "code": "代码",
     "query.code": "查询码",
+    "accept": "是否接受和解方案",
     # the deadline calculator and rules
     "start": "起算时间",
     "period": "期限",

@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from agencies.businesses import complaint_against, complaints_against
 from agencies.identity import InvalidNumber, normalize_phone
 from agencies.labels import category_label, deadline_label, status_label
 from agencies.masking import (
     PersonalField,
     Relationship,
+    complainant_name_for,
     mask_name,
     mask_personal_data,
     relationship_to,
@@ -339,3 +341,65 @@ def task_complaint(session: Session, complaint_id: int, agency_id: int) -> TaskC
     return TaskComplaint(complaint, mask_name(complaint.complainant_name), seen[PersonalField.PHONE],
                          category_label(complaint.category), status_label(complaint.status),
                          f"¥{complaint.amount:,.2f}" if complaint.amount is not None else None)
+
+
+# ---- a business's own users -----------------------------------------------------------------------------
+
+
+def business_complaint_page(session: Session, business_id: int, *, limit: int,
+                            offset: int) -> tuple[list[Complaint], int]:
+    """The complaints against the business (``agencies.businesses.complaints_against``), newest receipt
+    first as ``GET /api/v1/business/complaints`` lists them, and how many there are."""
+    query = complaints_against(business_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+                           .limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def business_complaint(session: Session, business_id: int, complaint_id: int) -> Complaint | None:
+    """The complaint if it is against the business; ``None`` for another business's, as for a missing one."""
+    return complaint_against(session, business_id, complaint_id)
+
+
+@dataclass(frozen=True)
+class BusinessSeen:
+    """The complainant as the business complained about sees them (``agencies.masking``, relationship
+    ``business``): the name, phone and e-mail masked, the ID number never."""
+
+    name: str
+    phone: str | None
+    email: str | None
+
+
+def business_seen(complaint: Complaint) -> BusinessSeen:
+    seen = mask_personal_data({PersonalField.PHONE: complaint.complainant_phone,
+                               PersonalField.EMAIL: complaint.complainant_email}, Relationship.BUSINESS)
+    return BusinessSeen(complainant_name_for(complaint.complainant_name, Relationship.BUSINESS),
+                        seen[PersonalField.PHONE], seen[PersonalField.EMAIL])
+
+
+def business_task_complaint(session: Session, complaint_id: int, business_id: int) -> TaskComplaint | None:
+    """The complaint of a business's task as its task page shows it to the business (masked as above)."""
+    complaint = complaint_against(session, business_id, complaint_id)
+    if complaint is None:
+        return None
+    seen = business_seen(complaint)
+    return TaskComplaint(complaint, seen.name, seen.phone, category_label(complaint.category),
+                         status_label(complaint.status),
+                         f"¥{complaint.amount:,.2f}" if complaint.amount is not None else None)
+
+
+def party_open_tasks(session: Session, complaint_id: int, code: str) -> list[OpenTask]:
+    """The complaint's open tasks worked under ``code`` (a business's party code), oldest first."""
+    return list(session.scalars(select(OpenTask).where(OpenTask.complaint_id == complaint_id,
+                                                       OpenTask.agency_code == code)
+                                .order_by(OpenTask.created_at, OpenTask.id)))
+
+
+def business_staff(session: Session, business_id: int) -> list[StaffMember]:
+    """The business's active users, by display name (as ``agency_staff`` for an agency)."""
+    rows = session.execute(select(User.username, User.display_name, User.roles)
+                           .where(User.business_id == business_id, User.active.is_(True))
+                           .order_by(User.display_name, User.username))
+    return [StaffMember(row.username, row.display_name, tuple(row.roles or ())) for row in rows]

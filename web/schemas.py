@@ -77,6 +77,21 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class DesignateIn(BaseModel):
+    """指定管辖: the child regulator (agency code) to handle the complaint, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    agency: str = Field(min_length=1, max_length=50)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DesignationOut(Model):
+    complaint_id: int
+    from_agency: str
+    to_agency: str
+    tasks: list[str]
+
+
 class NextTask(Model):
     id: str
     task_name: str
@@ -138,6 +153,11 @@ class CaseOut(Model):
     decided_at: datetime | None
 
 
+class AgencyRef(Model):
+    code: str
+    name: str
+
+
 class ComplaintDetail(ComplaintSummary):
     complainant_id_number: str | None
     complainant_email: str | None
@@ -145,6 +165,9 @@ class ComplaintDetail(ComplaintSummary):
     business_address: str | None
     business_uscc: str | None
     business_platform: str | None
+    business_platform_uscc: str | None = None
+    platform_regulator: AgencyRef | None = Field(
+        default=None, description="the market regulator where the platform operator is registered (Order 20 art. 12)")
     description: str
     amount: str | None
     occurred_on: date | None
@@ -225,6 +248,14 @@ class PublicMilestone(Model):
     agency: str | None = Field(description="the agency that did it, by name")
 
 
+class PublicOffer(Model):
+    offer: str = Field(description="the settlement the business offers, in its own words")
+    explanation: str | None = Field(description="the business's explanation")
+    offered_at: datetime
+    answer_by: datetime | None = Field(description="the last instant to answer; later, the complaint goes on to "
+                                                   "the regulator's acceptance review")
+
+
 class PublicStatus(Model):
     tracking_no: str
     kind: str
@@ -239,6 +270,17 @@ class PublicStatus(Model):
     next_step: str = Field(description="what happens next and by when, a Chinese sentence")
     next_due_at: datetime | None = Field(description="the last instant of the next step's deadline")
     history: list[PublicMilestone] = Field(description="milestones, oldest first; no personal data")
+    pending_offer: PublicOffer | None = Field(
+        default=None, description="the business's settlement offer awaiting the complainant's answer (online "
+                                  "dispute resolution): answer it with POST …/decision")
+
+
+class OfferAnswer(Model):
+    """The complainant's answer to a settlement offer."""
+
+    model_config = ConfigDict(extra="forbid")
+    accept: bool = Field(description="true: accept the offer (the complaint is settled); false: decline it "
+                                     "(the regulator reviews the complaint)")
 
 
 # ---- businesses as parties: their own users' view, and the administrators' -----------------------------

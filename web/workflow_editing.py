@@ -16,16 +16,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agencies.regions import region_name
 from complaintflow.services import workflows
 from complaintflow.wiring import Product
 from engine.bpmn.validation import validate_bpmn
 from engine.db.tables import SpecDeployment, SpecVersion
 from engine.deadlines.config import load_policy
+from engine.deadlines.rules import base_rule
 from engine.errors import InvalidWorkflow, WorkflowIssue
 from engine.runner import Actor
 from web.form_fields import chinese_part
 
-ROLE_CHOICES = (("liaison", "联络员"), ("supervisor", "负责人"), ("enforcement", "执法人员"))
+ROLE_CHOICES = (("liaison", "联络员"), ("supervisor", "负责人"), ("enforcement", "执法人员"), ("business", "经营者"))
 # the shipped rules in words; a rule an admin added later shows its own name
 RULE_TITLES = {
     "acceptance": "受理期限", "jurisdiction_dispute": "管辖争议期限", "mediation": "调解期限",
@@ -83,15 +85,26 @@ def read_version(session: Session, key: str, version: int) -> VersionInfo | None
 
 
 def rule_choices(session: Session) -> list[dict[str, str]]:
-    """The deadline rules a user task may name, each with its period in words (the newest version's)."""
+    """The deadline rules a user task may name, each with its period in words (the newest version's).
+    A province's own version of a rule (``association_acceptance_33``) reads as that rule, with the
+    province: a task names the plain rule and the province's version applies by itself to the agencies
+    there, so the list says which rule it stands for."""
     policy = load_policy(session)
     choices = []
     for name in policy.names():
         versions = policy.versions(name)
         period = _period_words(str(versions[-1].period)) if versions else ""
-        title = RULE_TITLES.get(name, name)
-        choices.append({"name": name, "label": f"{title}（{period}）" if period else title})
+        base = base_rule(name)
+        title = RULE_TITLES.get(base, base)
+        notes = [_province(name[-2:])] if base != name else []
+        notes += [period] if period else []
+        choices.append({"name": name, "label": f"{title}（{'，'.join(notes)}）" if notes else title})
     return choices
+
+
+def _province(prefix: str) -> str:
+    """A province by its two-digit region prefix (``33`` → 浙江省适用); the prefix if unknown."""
+    return f"{region_name(prefix + '0000') or prefix}适用"
 
 
 def _period_words(period: str) -> str:

@@ -51,6 +51,9 @@ SAMPLE_RECEIVER = "th-amr.liaison"
 _BUSINESS = {"name": "太和县某某电器商行", "region_code": "341222", "address": "安徽省阜阳市太和县城关镇人民路1号"}
 
 
+_ODR = demo.DEMO_BUSINESSES[0]
+
+
 def _person(name: str, phone: str, id_number: str) -> dict[str, str]:
     return {"name": name, "phone": phone, "id_number": id_number}
 
@@ -69,12 +72,18 @@ SAMPLES: tuple[tuple[int, dict[str, Any], tuple[tuple[str, dict[str, Any]], ...]
      (("review", {"decision": "accept"}),
       ("arrange_mediation", {"complainant_consent": True, "business_consent": True, "consent_how": "电话征求双方意见",
                              "mediator": "self"}))),
+    # against the business enrolled in online dispute resolution: it answers first (th-cxjd.staff)
+    (1, {"complainant": _person("赵敏", "13600003333", "341222199608142023"), "category": "quality",
+         "business": {"name": _ODR.name, "region_code": _ODR.region_code, "uscc": _ODR.uscc, "address": _ODR.address},
+         "subject": "新买的冰箱冷藏室不制冷", "amount": "2699.00",
+         "description": "冰箱送货上门后第二天冷藏室就不制冷，要求退货退款。"}, ()),
 )
 
 
 def seed_sample_complaints(product: Product) -> list[str]:
     """A few complaints for a trial, registered by Taihe's liaison: one just received, one whose acceptance
-    deadline has passed, one accepted and in mediation by the bureau. Only into a database without
+    deadline has passed, one accepted and in mediation by the bureau, one against the business enrolled
+    in online dispute resolution, waiting for its answer. Only into a database without
     complaints (a trial's first start), so it never mixes with real work; their tracking numbers."""
     with product.uow() as uow:
         if uow.session.scalar(select(Complaint.id).limit(1)) is not None:

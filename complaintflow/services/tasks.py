@@ -12,9 +12,11 @@ from typing import Any
 from agencies.repository import get_user
 from agencies.tables import Agency
 from agencies.users import actor_for
+from agencies.vocab import Role
 from complaintflow.wiring import Product
 from engine.db.tables import OpenTask
 from engine.deadlines.suspension import resume, suspend
+from engine.errors import Forbidden
 from engine.runner import Actor, CompletionResult
 
 
@@ -57,7 +59,11 @@ def assign_task(product: Product, task_id: str, username: str, actor: Actor) -> 
 
 
 def suspend_task(product: Product, task_id: str, actor: Actor, reason: str) -> OpenTask:
-    """Stop the task's clock; its deadline moves by the suspended span when it is resumed."""
+    """Stop the task's clock; its deadline moves by the suspended span when it is resumed. Only agency
+    staff may: the time spent on testing or appraisal is the handling agency's to exclude, and a party
+    (a business answering first) stopping its own clock would hold the complaint back from the regulator."""
+    if Role.BUSINESS.value in actor.roles:
+        raise Forbidden("经营者不能暂停计时 / a business cannot stop a task's clock")
     with product.uow() as uow:
         task = suspend(uow.session, product.runner, task_id, actor, reason)
         uow.commit()

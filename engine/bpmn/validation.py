@@ -22,7 +22,7 @@ from engine.errors import InvalidWorkflow, ScriptError, WorkflowIssue
 from engine.forms import extension_issues
 from engine.sandbox import compile_expression, compile_script
 
-ROLES = frozenset({"liaison", "supervisor", "enforcement"})
+ROLES = frozenset({"liaison", "supervisor", "enforcement", "business"})
 FLOW_NODE_TAGS = (
     "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
     "businessRuleTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateCatchEvent",
@@ -92,8 +92,8 @@ def lint(bundle: SpecBundle, root: etree._Element, known_rules: Collection[str] 
             issues.append(WorkflowIssue(task.name, message, task.title))
 
         if task.lane not in ROLES:
-            issue(f"人工任务须位于以角色命名的泳道 (liaison/supervisor/enforcement) / a human task must sit in a lane "
-                  f"named after a role; found {task.lane!r}")
+            issue(f"人工任务须位于以角色命名的泳道 (liaison/supervisor/enforcement/business) / a human task must sit "
+                  f"in a lane named after a role; found {task.lane!r}")
         if not bundle.process_properties.get(process_id, {}).get("agency"):
             issues.append(WorkflowIssue(process_id, "流程缺少 agency 扩展属性 / the pool has no `agency` "
                                                     "extension property", bundle.process_names.get(process_id)))

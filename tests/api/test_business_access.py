@@ -25,7 +25,7 @@ def test_the_business_user_sees_only_complaints_against_its_business(api: Api) -
     assert [item["id"] for item in page["items"]] == [by_name["id"], ours["id"]]  # newest first (same instant: id)
     first = page["items"][1]
     assert (first["tracking_no"], first["subject"], first["status_label"], first["category_label"],
-            first["kind_label"]) == (ours["tracking_no"], "冰箱不制冷", "待受理", "质量", "投诉")
+            first["kind_label"]) == (ours["tracking_no"], "冰箱不制冷", "协商和解中", "质量", "投诉")  # ODR first
     assert (first["complainant_name"], first["complainant_phone"]) == ("张*", "138****5678")
     assert api.get(f"/api/v1/business/complaints/{other['id']}", STAFF).status_code == 404
     assert api.get("/api/v1/business/complaints/999999", STAFF).status_code == 404
@@ -44,7 +44,7 @@ def test_the_detail_never_shows_the_id_number(api: Api) -> None:
     assert (detail["complainant_name"], detail["complainant_phone"], detail["complainant_email"]) == (
         "张*", "138****5678", "z****@example.com")
     assert (detail["handling_agency"], detail["business_name"], detail["amount"], detail["status_label"]) == (
-        "太和县市场监督管理局", "太和县诚信家电有限公司", "3299.00", "待受理")
+        "太和县市场监督管理局", "太和县诚信家电有限公司", "3299.00", "协商和解中")
     # the competent regulator still sees the complainant whole
     staff_view = api.get(f"/api/v1/complaints/{ours['id']}", "th-amr.liaison").json()
     assert staff_view["complainant_id_number"] == ID_NUMBER
@@ -54,8 +54,7 @@ def test_the_business_user_is_no_staff_and_staff_are_no_business(api: Api) -> No
     ours = api.submit(business=ENROLLED)
     me = api.get("/api/v1/me", STAFF).json()
     assert (me["agency"], me["roles"]) == (None, ["business"])
-    for path in ("/api/v1/complaints", f"/api/v1/complaints/{ours['id']}", "/api/v1/tasks",
-                 "/api/v1/admin/businesses"):
+    for path in ("/api/v1/complaints", f"/api/v1/complaints/{ours['id']}", "/api/v1/admin/businesses"):
         response = api.get(path, STAFF)
         assert response.status_code in (403, 404), (path, response.status_code)
         assert "机构" in response.text or "管理员" in response.text or "未找到" in response.text

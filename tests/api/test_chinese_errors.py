@@ -104,7 +104,7 @@ def test_an_unknown_api_path_or_method_answers_chinese_json(api: Api) -> None:
 
 
 def test_refusals_are_chinese(api: Api) -> None:
-    assert chinese_first(api.get("/api/v1/tasks", "admin"), 403).startswith("需要机构工作人员账号")
+    assert chinese_first(api.get("/api/v1/tasks", "admin"), 403).startswith("需要机构工作人员或经营者账号")
     assert chinese_first(api.get("/api/v1/users", "th-amr.liaison"), 403).startswith("需要管理员权限")
     task = open_task(api)
     assert api.post(f"/api/v1/tasks/{task}/claim", "th-amr.supervisor").status_code == 204

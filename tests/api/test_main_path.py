@@ -46,7 +46,7 @@ def test_complaint_to_case_via_the_api(api: Api) -> None:
                             params={"code": created["tracking_code"]})
     assert public.status_code == 200 and set(public.json()) == {
         "tracking_no", "kind", "status", "received_at", "updated_at", "kind_label", "stage", "status_label",
-        "handling_agency", "next_step", "next_due_at", "history"}
+        "handling_agency", "next_step", "next_due_at", "history", "pending_offer"}
     wrong = api.client.get(f"/api/v1/public/complaints/{created['tracking_no']}", params={"code": "AAAAAAAA"})
     assert wrong.status_code == 404
 

@@ -37,6 +37,9 @@ class RecordingServices:
     def notify_complainant(self, template: str, context: Any) -> None:
         self.notices.append((template, dict(context)))
 
+    def notify_business(self, template: str, context: Any) -> None:
+        self.notices.append((f"business:{template}", dict(context)))
+
     def file_case(self, data: Any) -> str:
         self.cases.append(f"CASE-{len(self.cases) + 1}")
         return self.cases[-1]

@@ -23,7 +23,9 @@ from notifications.samples import SAMPLE_CONTEXTS
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 EVENTS = {"acceptance", "rejection", "transfer", "termination", "agreement", "case_filed", "case_not_filed",
-          "association_acceptance", "referral", "reminder", "overdue", "escalation", "not_mediated"}
+          "association_acceptance", "referral", "reminder", "overdue", "escalation", "not_mediated",
+          "odr_offer", "settled", "odr_ended", "business_notice",
+          "designation", "designated"}
 VARIABLES = [(name, variable) for name in TEMPLATE_NAMES
              for variable in sorted(documented_variables(name) - optional_variables(name))]
 OPTIONAL = [(name, variable) for name in TEMPLATE_NAMES for variable in sorted(optional_variables(name))]

@@ -73,7 +73,7 @@ def test_search_by_tracking_number_phone_business_subject_status_and_dates(pages
     assert listed[0] == {"tracking-no": aircon["tracking_no"], "subject": "空调制冷故障", "complainant": "张*",
                          "business": "太和县某某电器商行", "status": "待受理", "received": "2026年11月18日",
                          "agency": "太和县市场监督管理局", "href": f"/complaints/{aircon['id']}"}
-    assert listed[1]["complainant"] == "欧***" and listed[1]["status"] == "已办结"
+    assert listed[1]["complainant"] == "欧***" and listed[1]["status"] == "不予受理"
     assert "共 2 件" in html and elsewhere.tracking_no not in html
     assert "张三" not in html and PHONE not in html  # a list masks the complainant
 
@@ -88,7 +88,8 @@ def test_search_by_tracking_number_phone_business_subject_status_and_dates(pages
     assert numbers(pages, q="冰箱") == [fridge["tracking_no"]]  # subject
     assert numbers(pages, q="%") == []  # a wildcard is a character like any other
 
-    assert numbers(pages, status="closed") == [fridge["tracking_no"]]
+    assert numbers(pages, status="rejected") == [fridge["tracking_no"]]
+    assert numbers(pages, status="closed") == []
     assert numbers(pages, status="pending_acceptance") == [aircon["tracking_no"]]
     assert numbers(pages, status="no-such-status") == numbers(pages)  # an unknown status: no filter
     assert numbers(pages, received_from="2026-11-11") == [aircon["tracking_no"]]

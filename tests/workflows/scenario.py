@@ -35,6 +35,12 @@ ID_NUMBER = TAIHE_ID
 CONSENTED = {"complainant_consent": True, "business_consent": True, "consent_how": "电话征求双方意见"}
 
 
+# the demo's business enrolled in online dispute resolution, and its user
+ODR_BUSINESS = {"name": "太和县诚信家电有限公司", "region_code": "341222", "uscc": "91341222MA2N0Y7K3G",
+                "address": "安徽省阜阳市太和县城关镇细阳路88号"}
+BUSINESS_USER = "th-cxjd.staff"
+
+
 def complaint_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "complaint",
@@ -56,6 +62,7 @@ class Scenario:
     database_url: str
     clock: FixedClock = field(default_factory=lambda: FixedClock(START))
     product: Product = field(init=False)
+    codes: dict[int, str] = field(default_factory=dict)  # complaint id -> its tracking code, as intake gave it
 
     def __post_init__(self) -> None:
         self.product = build_product(Settings(database_url=self.database_url), self.clock)
@@ -91,7 +98,15 @@ class Scenario:
             submitted = submit_complaint(uow.session, self.product.runner, complaint_body(**overrides),
                                          actor=actor, now=self.clock.now(), tracking_key=self.product.tracking_key)
             uow.commit()
+            self.codes[submitted.complaint.id] = submitted.tracking_code
             return submitted.complaint
+
+    def business_do(self, name: str, data: dict[str, Any], complaint: Complaint,
+                    username: str = BUSINESS_USER) -> CompletionResult:
+        """A business's own user works the business's task of this complaint."""
+        actor = self.actor(username)
+        assert actor.agency_code is not None, username
+        return self.do(actor.agency_code, name, data, complaint, username=username)
 
     def inbox(self, agency: str, complaint: Complaint | None = None) -> list[OpenTask]:
         with self.product.uow() as uow:
@@ -107,9 +122,9 @@ class Scenario:
         return matching[0]
 
     def do(self, agency: str, name: str, data: dict[str, Any], complaint: Complaint | None = None,
-           role: str = "liaison") -> CompletionResult:
+           role: str = "liaison", username: str | None = None) -> CompletionResult:
         task = self.task(agency, name, complaint)
-        actor = self.actor(f"{agency}.{role}")
+        actor = self.actor(username or f"{agency}.{role}")
         with self.product.uow() as uow:
             self.product.runner.tasks.claim(uow.session, task.id, actor)
             result = self.product.runner.complete_task(uow.session, task.id, data, actor)
@@ -122,6 +137,10 @@ class Scenario:
             row = uow.session.get(Complaint, complaint_id)
             assert row is not None
             return row
+
+    def complaint_by_tracking(self, tracking_no: str) -> int:
+        with self.product.uow() as uow:
+            return uow.session.scalars(select(Complaint.id).where(Complaint.tracking_no == tracking_no)).one()
 
     def open_task_names(self, complaint: Complaint) -> list[str]:
         with self.product.uow() as uow:

@@ -78,7 +78,8 @@ def test_a_rejection_names_its_legal_ground_in_the_notice(s: Scenario, ground: s
     sent = notice(s, c, "rejection")
     assert sent.context["ground_label"] == GROUNDS[ground]
     assert f"属于“{GROUNDS[ground]}”的情形" in sent.body_text and "经审查，不符合受理条件" in sent.body_text
-    assert status(s, c) == "closed" and s.cases(c) == [] and len(s.instances(c)) == 1
+    # a final outcome says more than 已办结: the status stays 不予受理 once the process has ended
+    assert status(s, c) == "rejected" and s.cases(c) == [] and len(s.instances(c)) == 1
 
 
 def test_a_rejection_without_a_ground_is_refused(s: Scenario) -> None:
@@ -100,7 +101,7 @@ def test_a_rejected_complaint_still_sends_its_violation_clue(s: Scenario) -> Non
     s.restart()
     assert s.open_task_names(c) == ["verify_clue"]  # the case process, at the competent regulator
     assert s.task("th-amr", "verify_clue", c).agency_code == "th-amr"
-    assert status(s, c) == "closed" and s.notices(c) == ["rejection"]
+    assert status(s, c) == "rejected" and s.notices(c) == ["rejection"]
     [_complaint, case] = s.instances(c)
     assert case.status == "running"  # the case process runs on; the complaint's own has ended
 
@@ -113,7 +114,7 @@ def test_the_consumer_association_rejects_on_a_ground_too(s: Scenario) -> None:
                                           "ground": "over_three_years"}, c)
     sent = notice(s, c, "rejection")
     assert sent.context["ground_label"] == "超过三年" and "属于“超过三年”的情形" in sent.body_text
-    assert s.open_task_names(c) == [] and status(s, c) == "closed"
+    assert s.open_task_names(c) == [] and status(s, c) == "rejected"
 
 
 # ------------------------------------------------------------------------- consent to mediation

@@ -23,7 +23,7 @@ NS = {
     "di": "http://www.omg.org/spec/DD/20100524/DI",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-ROLES = {"liaison", "supervisor", "enforcement"}
+ROLES = {"liaison", "supervisor", "enforcement", "business"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 FLOW_NODES = (
     "startEvent",
@@ -60,7 +60,7 @@ USER_TASKS = {
         "消协受理",
         "liaison",
         "association_acceptance",
-        "received_at",
+        "review_clock_from",
     ),
     "association_mediate": (
         "complaint_handling",
@@ -93,6 +93,8 @@ USER_TASKS = {
     "decide_filing": ("case_conversion", "case_conversion", "立案审批", "supervisor", "clue_verification", "clue_at"),
     "investigate": ("case_conversion", "case_conversion", "案件调查", "enforcement", "case_decision", "filed_at"),
     "approve_case_extension": ("case_conversion", "case_conversion", "办案延期审批", "supervisor", None, None),
+    # online dispute resolution: the business answers first, within the negotiation period from receipt
+    "business_respond": ("complaint_handling", "business", "经营者答复", "business", "odr_negotiation", "received_at"),
 }
 # task id -> the expression saying an approved extension applies to its deadline
 EXTENDED = {
@@ -130,6 +132,7 @@ FIELDS = {
     "decide_filing": {"decision": ("string", True), "reason": ("string", True)},
     "investigate": {"decision": ("string", True), "summary": ("string", False), "reason": ("string", False)},
     "approve_case_extension": {"approved": ("boolean", True)},
+    "business_respond": {"response": ("string", True), "offer": ("string", False), "explanation": ("string", True)},
 }
 MEDIATION_FIELDS = {
     "outcome": ("string", True),
@@ -161,6 +164,7 @@ CHOICES = {
     ("verify_clue", "decision"): {"file", "no_file", "extend"},
     ("decide_filing", "decision"): {"file", "no_file"},
     ("investigate", "decision"): {"penalty", "no_penalty", "transfer", "extend"},
+    ("business_respond", "response"): {"settle", "dispute"},
     ("review", "category"): {
         "after_sales",
         "contract",
@@ -222,6 +226,12 @@ CONDITIONALS = [
     ("investigate", {"decision": "transfer", "summary": "涉嫌犯罪"}, {"decision": "transfer"}),
     ("investigate", {"decision": "extend", "reason": "案情复杂"}, {"decision": "extend", "summary": "调查中"}),
     ("approve_case_extension", {"approved": False}, {"approved": "yes"}),
+    (
+        "business_respond",
+        {"response": "settle", "offer": "全额退款", "explanation": "同意退货"},
+        {"response": "settle", "explanation": "同意退货"},
+    ),
+    ("business_respond", {"response": "dispute", "explanation": "已过保修期"}, {"response": "dispute"}),
 ]
 for _task in ("mediate", "association_mediate", "committee_mediate"):
     CONDITIONALS += [
@@ -252,6 +262,7 @@ AGENCY = {
     "consumer_association": "mediator_agency",
     "mediation_committee": "mediator_agency",
     "case_conversion": "regulator_agency",
+    "business": "business_party",
 }
 MEDIATION_TASKS = ("mediate", "association_mediate", "committee_mediate")
 
@@ -309,11 +320,11 @@ def test_namespaces_and_executable_processes(doc: etree._ElementTree) -> None:
     assert all(p.get("isExecutable") == "true" for p in processes)
 
 
-def test_complaint_handling_is_a_three_pool_collaboration(docs: dict[str, etree._ElementTree]) -> None:
+def test_complaint_handling_is_a_four_pool_collaboration(docs: dict[str, etree._ElementTree]) -> None:
     collab = one(docs["complaint_handling"], "//bpmn:collaboration")
     assert collab.get("id") == "complaint_handling"
     refs = [p.get("processRef") for p in xp(collab, "./bpmn:participant")]
-    assert sorted(refs) == ["consumer_association", "market_regulator", "mediation_committee"]
+    assert sorted(refs) == ["business", "consumer_association", "market_regulator", "mediation_committee"]
     process_ids = {p.get("id") for p in xp(docs["complaint_handling"], "//bpmn:process")}
     assert process_ids == set(refs)
 
@@ -425,7 +436,7 @@ def test_mediation_tasks_have_interrupting_mediation_timers(docs: dict[str, etre
         script = one(d, f"//bpmn:scriptTask[@id='{flow.get('targetRef')}']/bpmn:script")
         assert 'outcome = "timeout"' in script.text
     timer_names = [b.get("name") for b in xp(d, "//bpmn:boundaryEvent")]
-    assert len(set(timer_names)) == len(timer_names) == 3  # Spiff matches timer events by name
+    assert len(set(timer_names)) == len(timer_names) == 4  # Spiff matches timer events by name; 4th: ODR's end
 
 
 # ---------------------------------------------------------------------------------------- messages
@@ -462,7 +473,7 @@ def _thrown(d: etree._ElementTree, message: str) -> list[etree._Element]:
 def test_violation_clue_leaves_every_mediating_pool_and_reports(docs: dict[str, etree._ElementTree]) -> None:
     d = docs["complaint_handling"]
     throwers = _thrown(d, "violation_clue")
-    assert {t.getparent().get("id") for t in throwers} == set(AGENCY) - {"case_conversion"}
+    assert {t.getparent().get("id") for t in throwers} == set(AGENCY) - {"case_conversion", "business"}
     assert len(throwers) == 5  # regulator mediation, rejection, report, association, committee
     caught = xp(
         d, "//bpmn:startEvent/bpmn:messageEventDefinition | //bpmn:intermediateCatchEvent/bpmn:messageEventDefinition"
@@ -499,7 +510,8 @@ def test_message_flows_join_different_pools(docs: dict[str, etree._ElementTree])
         assert source.getparent().get("id") != target.getparent().get("id")
         assert messages[mf.get("messageRef")] == mf.get("name")
     covered = {messages[mf.get("messageRef")] for mf in flows}
-    assert covered == set(messages.values()) - {"violation_clue"}
+    # a violation clue goes to another file's process; the complainant's answer to an offer comes from outside
+    assert covered == set(messages.values()) - {"violation_clue", "odr_decision"}
 
 
 def test_complainant_is_notified(docs: dict[str, etree._ElementTree]) -> None:

@@ -41,7 +41,7 @@ def test_reject(s: Scenario) -> None:
     result = s.do("th-amr", "review", {"decision": "reject", "reason": "不属于本部门职责范围",
                                          "ground": "not_competent", "violation_found": False}, c)
     assert result.next_tasks == [] and result.instance_status == "completed"
-    assert s.complaint(c.id).status == "closed"
+    assert s.complaint(c.id).status == "rejected"  # ended, and more telling than 已办结
     assert s.notices(c) == ["rejection"]
 
 
@@ -100,7 +100,7 @@ def test_consumer_association_refers_to_the_regulator(s: Scenario) -> None:
     s.do("th-amr", "review", {"decision": "reject", "reason": "证据不足", "ground": "not_consumer_dispute",
                                "violation_found": False}, c)
     assert s.open_task_names(c) == []
-    assert s.complaint(c.id).status == "closed"
+    assert s.complaint(c.id).status == "rejected"
 
 
 def test_consultations_are_answered_by_the_receiving_agency(s: Scenario) -> None:

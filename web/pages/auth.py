@@ -27,10 +27,18 @@ MAX_PASSWORD = 200  # what an admin may set
 FormText = Annotated[str, Form()]
 
 
+def start_of(agency_id: int | None, business_id: int | None) -> str:
+    """Where a user starts: staff at their agency's inbox, a business's own user at the complaints
+    against its business (the ones to answer carry a link to their task); the administrator (neither)
+    at the workflows."""
+    if agency_id is not None:
+        return "/tasks"
+    return "/business/complaints" if business_id is not None else "/admin/workflows"
+
+
 def home_of(me: SignedIn) -> str:
-    """Where a signed-in user starts: staff at their inbox; the administrator (no agency) at the API
-    documentation until the administration pages exist."""
-    return "/tasks" if me.principal.actor.agency_code is not None else "/admin/workflows"
+    user = me.principal.user
+    return start_of(user.agency_id, user.business_id)
 
 
 @router.get("/")
@@ -66,8 +74,7 @@ async def login(request: Request, product: ProductDep, username: FormText = "", 
     if user is None:
         return _login_page(request, product, next=target, username=username, error=WRONG_CREDENTIALS, status=401)
     value, _session = sessions.issue_session(user.id, user.username, user.session_epoch, product.secret_key, now)
-    start = "/tasks" if user.agency_id is not None else "/admin/workflows"
-    response = RedirectResponse(target or start, status_code=303)
+    response = RedirectResponse(target or start_of(user.agency_id, user.business_id), status_code=303)
     sessions.forget_login_form(response, request)  # it has served
     sessions.set_session_cookie(response, request, value)
     return response

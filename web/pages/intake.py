@@ -25,8 +25,7 @@ from complaintflow.wiring import Product
 from engine.errors import InvalidInput
 from web.deps import ProductDep, SessionDep
 from web.pages import complaint_form
-from web.pages.auth import home_of
-from web.pages.render import error_page, page, stale_form, to_login
+from web.pages.render import page, staff_only, stale_form, to_login
 from web.pages.sessions import SignedIn, SignedInDep, same_token
 
 router = APIRouter(include_in_schema=False)
@@ -35,8 +34,7 @@ PATH = "/complaints/new"
 
 
 def _no_agency(request: Request, me: SignedIn) -> Response:
-    return error_page(request, me, 403, "无法登记投诉",
-                      "系统管理员账号不属于任何机构，不能登记投诉。请使用承办机构工作人员的账号登录。", home_of(me))
+    return staff_only(request, me, "无法登记投诉", "登记投诉")
 
 
 def _form_page(request: Request, me: SignedIn, session: SessionDep, values: dict[str, str],
@@ -51,7 +49,7 @@ def _form_page(request: Request, me: SignedIn, session: SessionDep, values: dict
 def new_complaint(request: Request, session: SessionDep, me: SignedInDep) -> Response:
     if me is None:
         return to_login(request)
-    if me.principal.actor.agency_code is None:
+    if not me.principal.is_staff:
         return _no_agency(request, me)
     return _form_page(request, me, session, complaint_form.blank(staff=True))
 
@@ -71,7 +69,7 @@ def _register(request: Request, product: Product, session: SessionDep, me: Signe
               key: str, token: str) -> Response:
     if not same_token(me.session.csrf, token):
         return stale_form(request, me, PATH)
-    if me.principal.actor.agency_code is None:
+    if not me.principal.is_staff:
         return _no_agency(request, me)
     payload, errors = complaint_form.check(values, product.clock.now(), staff=True)
     if errors:

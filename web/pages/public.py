@@ -1,4 +1,5 @@
-"""The public pages: submit a complaint (``/public/complaints/new``) and track it (``/public/track``).
+"""The public pages: submit a complaint (``/public/complaints/new``), track it (``/public/track``) and
+answer a business's settlement offer there (``/public/track/decision``).
 
 No sign-in. The forms carry a CSRF token checked against a short-lived signed cookie of their own
 (double submit, the sign-in form's tokens from ``web.pages.sessions``). What they do goes through the
@@ -31,17 +32,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from agencies.complaints import find_by_tracking
+from agencies.odr import Offer, pending_offer
 from agencies.public_status import PublicView, public_view
 from agencies.service_area import served_regions
 from agencies.submission_keys import HEADER as IDEMPOTENCY_HEADER
 from agencies.submission_keys import DuplicateSubmission
+from agencies.tables import Complaint
 from agencies.tracking import normalize_tracking_no
 from complaintflow import rate_limits
 from complaintflow.services import complaints as intake
-from complaintflow.services import limits
+from complaintflow.services import limits, odr
 from complaintflow.wiring import Product
 from engine.clock import SHANGHAI
-from engine.errors import InvalidInput
+from engine.errors import Conflict, InvalidInput
 from web.deps import ProductDep, SessionDep, client_address
 from web.pages import complaint_form, sessions
 from web.pages.render import chinese_date, page
@@ -61,6 +64,12 @@ STALE = "页面已过期，或无法确认该请求来自本网站的页面，�
 TOO_MANY_SUBMISSIONS = "同一网络在一小时内提交的投诉已达上限，本次未提交，请稍后再试。"
 TOO_MANY_LOOKUPS = "查询过于频繁，请稍后再试。"
 NOT_FOUND = "投诉编号或查询码不正确，请核对后重新输入。"
+NO_OFFER = "当前没有待您确认的和解方案：您可能已经作出选择，或者在线和解期限已经届满。请查看下方的办理进程。"
+ANSWER_SAID = {True: "您已接受经营者的和解方案，双方和解，本投诉办结。",
+               False: "您未接受经营者的和解方案，本投诉转由市场监管部门依法审查是否受理。"}
+ANSWERED_COOKIE = "cf_answered"
+ANSWERED_PATH = "/public/track"
+ANSWERED_AUDIENCE = "complaintflow:public-answered"
 
 
 @dataclass(frozen=True)
@@ -234,21 +243,113 @@ def _shown(view: PublicView) -> dict[str, Any]:
 
 def _track_page(request: Request, product: Product, *, tracking_no: str = "", status: int = 200,
                 errors: dict[str, str] | None = None, notice: Notice | None = None,
-                view: PublicView | None = None) -> Response:
+                found: Tracked | None = None) -> Response:
     errors = errors or {}
     anchors = {"tracking_no": "#tracking-no", "code": "#tracking-code"}
     summary = [{"href": anchors[key], "message": message} for key, message in errors.items()]
+    offer = None
+    if found is not None and found.offer is not None:
+        offer = {"offer": found.offer.offer, "explanation": found.offer.explanation,
+                 "answer_by": chinese_date(found.offer.answer_by) if found.offer.answer_by else None,
+                 "code": found.code}
     return _render(request, product, "public_track.html", status, public_nav="track", tracking_no=tracking_no,
-                   errors=errors, summary=summary, notice=notice, view=_shown(view) if view is not None else None)
+                   errors=errors, summary=summary, notice=notice, offer=offer,
+                   view=_shown(found.view) if found is not None else None)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A complaint found by number and code: what its complainant may see, and may answer."""
+
+    view: PublicView
+    offer: Offer | None
+    code: str
+
+
+def _tracked(session: SessionDep, product: Product, complaint: Complaint, code: str) -> Tracked:
+    return Tracked(public_view(session, complaint, product.runner.specs), pending_offer(session, complaint), code)
 
 
 @router.get("/public/track")
-def track_form(request: Request, product: ProductDep) -> Response:
-    """The tracking form. Coming here ends the showing of a submission's result in this browser (the
-    result's cookie is not sent to this path, so it is deleted whether there is one or not)."""
-    response = _track_page(request, product)
+def track_form(request: Request, product: ProductDep, session: SessionDep) -> Response:
+    """The tracking form; after answering an offer, the complaint as it is now with what was done (read
+    from a short-lived cookie of this path, deleted once shown). Coming here ends the showing of a
+    submission's result in this browser (the result's cookie is not sent to this path, so it is deleted
+    whether there is one or not)."""
+    answered = _read_answered(product, request.cookies.get(ANSWERED_COOKIE))
+    complaint = (find_by_tracking(session, answered.tracking_no, answered.code, tracking_key=product.tracking_key)
+                 if answered is not None else None)
+    if answered is not None and complaint is not None:
+        response = _track_page(request, product, tracking_no=complaint.tracking_no,
+                               notice=Notice("success", "已提交", ANSWER_SAID[answered.accept]),
+                               found=_tracked(session, product, complaint, answered.code))
+    else:
+        response = _track_page(request, product)
     _forget_result(response, request)
+    response.delete_cookie(ANSWERED_COOKIE, path=ANSWERED_PATH, httponly=True, samesite="strict",
+                           secure=sessions.is_https(request))
     return response
+
+
+@router.post("/public/track/decision")
+def answer_offer(request: Request, product: ProductDep, session: SessionDep, tracking_no: FormText = "",
+                 code: FormText = "", accept: FormText = "", csrf_token: FormText = "") -> Response:
+    """Accept or decline the business's settlement offer, then back to the tracking page (PRG): the
+    number and code travel in a signed cookie of that path only, never in the URL."""
+    typed_no, typed_code = tracking_no.strip()[:MAX_TRACKING_INPUT], code.strip()[:MAX_TRACKING_INPUT]
+    if not _genuine(request, product, csrf_token):
+        return _track_page(request, product, tracking_no=typed_no, status=403, notice=Notice("error", "请求已失效", (
+            "页面已过期，或无法确认该请求来自本网站的页面，您的选择未提交。请重新查询后再作选择。")))
+    if not limits.admit_request(product, rate_limits.PUBLIC_LOOKUP, client_address(request)):
+        return _track_page(request, product, tracking_no=typed_no, status=429,
+                           notice=Notice("error", "操作过于频繁", TOO_MANY_LOOKUPS))
+    complaint = find_by_tracking(session, typed_no, typed_code, tracking_key=product.tracking_key)
+    if complaint is None:
+        return _track_page(request, product, tracking_no=typed_no, status=404,
+                           notice=Notice("error", "未找到", NOT_FOUND))
+    if accept not in ("true", "false"):
+        return _track_page(request, product, tracking_no=complaint.tracking_no, status=422,
+                           notice=Notice("error", "请选择", "请选择“接受”或“不接受”和解方案。"),
+                           found=_tracked(session, product, complaint, typed_code))
+    session.rollback()  # the service answers in its own transaction; this read is over
+    try:
+        odr.answer_offer(product, complaint.tracking_no, typed_code, accept == "true")
+    except Conflict:
+        return _track_page(request, product, tracking_no=complaint.tracking_no, status=409,
+                           notice=Notice("error", "无法提交", NO_OFFER),
+                           found=_tracked(session, product, complaint, typed_code))
+    response = RedirectResponse("/public/track", status_code=303)
+    response.set_cookie(ANSWERED_COOKIE, _answered_cookie(product, complaint.tracking_no, typed_code,
+                                                          accept == "true"),
+                        max_age=RESULT_MINUTES * 60, path=ANSWERED_PATH, httponly=True, samesite="strict",
+                        secure=sessions.is_https(request))
+    return response
+
+
+@dataclass(frozen=True)
+class Answered:
+    tracking_no: str
+    code: str
+    accept: bool
+
+
+def _answered_cookie(product: Product, tracking_no: str, code: str, accept: bool) -> str:
+    expires = product.clock.now() + timedelta(minutes=RESULT_MINUTES)
+    return jwt.encode({"aud": ANSWERED_AUDIENCE, "no": tracking_no, "code": code, "accept": accept,
+                       "exp": int(expires.timestamp())}, product.secret_key, algorithm=ALGORITHM)
+
+
+def _read_answered(product: Product, value: str | None) -> Answered | None:
+    """What this browser just answered, from an unexpired cookie signed by us (the product clock)."""
+    if not value:
+        return None
+    try:
+        payload = jwt.decode(value, product.secret_key, algorithms=[ALGORITHM], audience=ANSWERED_AUDIENCE,
+                             options={"verify_exp": False, "require": ["aud", "no", "code", "accept", "exp"]})
+        unexpired = int(payload["exp"]) > product.clock.now().timestamp()
+    except (jwt.PyJWTError, TypeError, ValueError):
+        return None
+    return Answered(str(payload["no"]), str(payload["code"]), payload["accept"] is True) if unexpired else None
 
 
 @router.post("/public/track")
@@ -277,4 +378,4 @@ def track(request: Request, product: ProductDep, session: SessionDep, tracking_n
     if complaint is None:
         return _track_page(request, product, tracking_no=typed, status=404, notice=Notice("error", "未找到", NOT_FOUND))
     return _track_page(request, product, tracking_no=complaint.tracking_no,
-                       view=public_view(session, complaint, product.runner.specs))
+                       found=_tracked(session, product, complaint, code.strip()))

@@ -22,7 +22,8 @@ from web.pages.sessions import SESSION_COOKIE, SignedIn, end_session_cookie
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 PRODUCT_NAME = "消费投诉多部门协同办理平台"
-ROLE_NAMES = {"liaison": "联络员", "supervisor": "负责人", "enforcement": "执法人员", "admin": "管理员"}
+ROLE_NAMES = {"liaison": "联络员", "supervisor": "负责人", "enforcement": "执法人员", "admin": "管理员",
+              "business": "经营者"}
 
 
 def chinese_date(value: datetime | date | None) -> str:
@@ -46,12 +47,22 @@ _environment.filters["chinese_date"] = chinese_date
 templates = Jinja2Templates(env=_environment)
 
 
+def is_business(me: SignedIn) -> bool:
+    """A business's own user (role ``business``): works its business's tasks, sees only its complaints."""
+    user = me.principal.user
+    return user.business_id is not None and "business" in user.roles
+
+
 def frame(me: SignedIn | None) -> dict[str, Any]:
-    """What the frame (header, navigation, logout form) of every staff page shows."""
+    """What the frame (header, navigation, logout form) of every signed-in page shows: the user's agency, or
+    for a business's own user the business's name."""
     if me is None:
         return {"me": None, "csrf_token": ""}
     user = me.principal.user
-    return {"me": {"display_name": user.display_name, "agency_name": user.agency_name or "",
+    business = is_business(me)
+    return {"me": {"display_name": user.display_name,
+                   "agency_name": user.agency_name or "",
+                   "staff": me.principal.is_staff, "business": business,
                    "roles": "、".join(ROLE_NAMES.get(role, role) for role in user.roles),
                    "supervisor": "supervisor" in user.roles, "admin": "admin" in user.roles, "unread": me.unread},
             "csrf_token": me.session.csrf}
@@ -75,6 +86,17 @@ def stale_form(request: Request, me: SignedIn | None, back: str) -> HTMLResponse
 
 
 ADMIN_ONLY = "该页面仅供系统管理员使用。如需修改流程，请联系系统管理员。"
+
+
+def staff_only(request: Request, me: SignedIn, title: str, what: str) -> HTMLResponse:
+    """403 for a staff page opened by someone of no agency: a business's user is sent to its own
+    complaints, the administrator to the workflows. ``what``: what the page would have done (查询投诉件)."""
+    if is_business(me):
+        return error_page(request, me, 403, title, f"经营者账号不能{what}，只能查看和答复本单位被投诉的投诉件。",
+                          "/business/complaints", "查看本单位投诉件")
+    return error_page(request, me, 403, title,
+                      f"系统管理员账号不属于任何机构，不能{what}。请使用承办机构工作人员的账号登录。",
+                      "/admin/workflows", "前往流程管理")
 
 
 def admin_refusal(request: Request, me: SignedIn | None) -> Response | None:

@@ -69,7 +69,7 @@ def _supervisor(request: Request, me: SignedIn | None) -> SignedIn | Response:
     (or no agency) → 403."""
     if me is None:
         return to_login(request)
-    if me.principal.actor.agency_code is None or "supervisor" not in me.principal.user.roles:
+    if not me.principal.is_staff or "supervisor" not in me.principal.user.roles:
         return error_page(request, me, 403, "无权访问", "督办页面仅供本单位负责人使用。如需查看，请联系本单位负责人。",
                           "/tasks", "返回待办任务")
     return me

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -25,13 +25,24 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from agencies.complaints import platform_regulator
+from agencies.tables import Agency
 from complaintflow.services import tasks as task_actions
 from complaintflow.wiring import Product
 from engine.errors import Conflict, EngineError, FieldError, Forbidden, InvalidInput, NotFound
 from engine.runner import Actor, TaskView
 from web import queries
 from web.deps import ProductDep, SessionDep
-from web.form_fields import FormField, Problem, chinese_part, field_problems, form_fields, parse_submission
+from web.form_fields import (
+    NOT_OWN_AGENCY,
+    FormField,
+    Problem,
+    chinese_part,
+    field_problems,
+    form_fields,
+    parse_submission,
+)
+from web.pages import business
 from web.pages.inbox import deadline_state
 from web.pages.render import ROLE_NAMES, chinese_date, error_page, page, stale_form, to_login
 from web.pages.sessions import SESSION_COOKIE, SignedIn, SignedInDep, end_session_cookie, same_token
@@ -120,22 +131,29 @@ def show(request: Request, product: Product, session: Session, me: SignedIn, tas
 
 def task_context(product: Product, session: Session, me: SignedIn, view: TaskView, outcome: Outcome) -> dict[str, Any]:
     task, actor = view.task, me.principal.actor
-    agency_id = me.principal.agency_id
     now = product.clock.now()
     rights = rights_of(product, task, actor)
+    # a business's own user: its clock is the time it has to answer the complainant, not its to stop
+    party = None if me.principal.is_staff else business.task_parts(product, session, me.principal, view)
+    rights = rights if party is None else replace(rights, suspend=False)
     fields = form_fields(view.definition.form if view.definition else None) if rights.complete else []
     beside, summary = field_problems(fields, outcome.errors)
     summary += [Problem(message, target) for target, message in outcome.action_errors.items()]
-    staff = queries.agency_staff(session, agency_id)
+    staff = party.staff if party else queries.agency_staff(session, me.principal.agency_id)
     names = {member.username: member.display_name for member in staff}
     colleagues = [member for member in staff if member.username != task.assignee and rights.assign
                   and product.runner.tasks.lanes.may_work(Actor(member.username, task.agency_code,
                                                                 frozenset(member.roles)), task.lane)]
-    complaint = queries.task_complaint(session, task.complaint_id, agency_id) if task.complaint_id else None
-    timeline = timeline_for(session, complaint.complaint, agency_id) if complaint else []
+    if party is not None:  # the complaint masked as the business may see it, the public-safe history
+        complaint, timeline = party.complaint, party.timeline
+    else:
+        agency_id = me.principal.agency_id
+        complaint = queries.task_complaint(session, task.complaint_id, agency_id) if task.complaint_id else None
+        timeline = timeline_for(session, complaint.complaint, agency_id) if complaint else []
     # a time limit kept by a timer of the process (the mediation period), not by the task's own deadline
     timers = [(timer["label"], chinese_date(timer["due_at"]))
               for timer in queries.complaint_timers(session, product.specs, complaint.complaint)] if complaint else []
+    platform = platform_of(session, complaint)
     return {
         "task": task, "due": chinese_date(task.due_at),
         "state": deadline_state(task.due_at, task.suspended_at is not None, task.provisional, now,
@@ -145,10 +163,51 @@ def task_context(product: Product, session: Session, me: SignedIn, view: TaskVie
         "rights": rights, "fields": fields, "values": outcome.values, "beside": beside, "summary": summary,
         "action_errors": outcome.action_errors, "action_values": outcome.action_values,
         "problem": outcome.problem, "notice": outcome.notice, "colleagues": colleagues, "me_username": actor.username,
-        "agencies": [a for a in queries.active_agencies(session) if a.code != actor.agency_code]
-        if any(f.agency_code for f in fields) else [],
-        "complaint": complaint, "timeline": timeline, "timers": timers,
+        "agencies": suggested_agencies(session, view, actor, platform) if any(f.agency_code for f in fields) else [],
+        "complaint": complaint, "timeline": timeline, "timers": timers, "platform": platform,
     }
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The e-commerce platform a complaint names: its operator and the regulator where it is registered."""
+
+    name: str
+    uscc: str | None
+    regulator: Agency | None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    name: str
+
+
+def platform_of(session: Session, complaint: queries.TaskComplaint | None) -> Platform | None:
+    """``complaint`` is ``queries.task_complaint``'s answer; ``None`` when the complaint names no platform."""
+    row = complaint.complaint if complaint is not None else None
+    if row is None or not (row.business_platform or row.business_platform_uscc):
+        return None
+    return Platform(row.business_platform or "", row.business_platform_uscc, platform_regulator(session, row))
+
+
+def suggested_agencies(session: Session, view: TaskView, actor: Actor, platform: Platform | None) -> list[Any]:
+    """The agency codes offered in the form's agency fields, the user's own left out. A form that routes the
+    complaint to another agency (a field marked ``x-not-own-agency``, such as a transfer) offers the
+    platform's regulator first (Order 20 art. 12), so the complaint reaches it in one step."""
+    agencies: list[Any] = [a for a in queries.active_agencies(session) if a.code != actor.agency_code]
+    regulator = platform.regulator if platform is not None else None
+    if regulator is None or regulator.code == actor.agency_code or not routes_elsewhere(view):
+        return agencies
+    first = Suggestion(regulator.code, f"{regulator.name}（平台所在地）")
+    return [first, *(a for a in agencies if a.code != regulator.code)]
+
+
+def routes_elsewhere(view: TaskView) -> bool:
+    form = view.definition.form if view.definition else None
+    properties = form.get("properties") if isinstance(form, dict) else None
+    return isinstance(properties, dict) and any(
+        isinstance(spec, dict) and spec.get(NOT_OWN_AGENCY) is True for spec in properties.values())
 
 
 def not_found(request: Request, me: SignedIn) -> Response:

@@ -1,4 +1,5 @@
-"""The task inbox and the task actions of an agency's liaisons and supervisors."""
+"""The task inbox and the task actions of an agency's liaisons and supervisors, and of a business's own
+users for the tasks their business answers (online dispute resolution): reading, claiming, completing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from complaintflow.services import tasks as task_actions
 from engine.task_inbox import InboxQuery, inbox_page, workable_lanes
 from web import queries
-from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser
+from web.deps import MAX_ID, ProductDep, SessionDep, StaffUser, TaskWorker
 from web.responses import answer
 from web.schemas import AssignIn, CompleteIn, CompletionOut, ReasonIn, TaskDetail, TaskOut, TaskPage
 
@@ -17,13 +18,13 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 
 @router.get("", response_model=TaskPage)
-def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
+def list_tasks(principal: TaskWorker, session: SessionDep, product: ProductDep,
                assignee: Literal["me", "unassigned"] | None = None, overdue: bool | None = None,
                complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
     """Your agency's open tasks that your roles may work (a supervisor: all of them), the soonest
-    deadline first."""
+    deadline first; for a business's user, its business's."""
     now = product.clock.now()
     query = InboxQuery(agency_code=principal.actor.agency_code or "", username=principal.user.username,
                        assignee=assignee, overdue=overdue, complaint_id=complaint_id,
@@ -33,7 +34,7 @@ def list_tasks(principal: StaffUser, session: SessionDep, product: ProductDep,
 
 
 @router.get("/{task_id}", response_model=TaskDetail)
-def get_task(task_id: str, principal: StaffUser, session: SessionDep, product: ProductDep) -> TaskDetail:
+def get_task(task_id: str, principal: TaskWorker, session: SessionDep, product: ProductDep) -> TaskDetail:
     """The task with its form (a JSON Schema) and the data it was opened with."""
     view = product.runner.task_view(session, task_id, principal.actor)
     data = {k: v for k, v in view.data.items() if isinstance(v, str | int | float | bool | list | dict) or v is None}
@@ -42,12 +43,12 @@ def get_task(task_id: str, principal: StaffUser, session: SessionDep, product: P
 
 
 @router.post("/{task_id}/claim", status_code=status.HTTP_204_NO_CONTENT)
-def claim(task_id: str, principal: StaffUser, product: ProductDep) -> None:
+def claim(task_id: str, principal: TaskWorker, product: ProductDep) -> None:
     task_actions.claim_task(product, task_id, principal.actor)
 
 
 @router.post("/{task_id}/release", status_code=status.HTTP_204_NO_CONTENT)
-def release(task_id: str, principal: StaffUser, product: ProductDep) -> None:
+def release(task_id: str, principal: TaskWorker, product: ProductDep) -> None:
     task_actions.release_task(product, task_id, principal.actor)
 
 
@@ -60,7 +61,7 @@ def assign(task_id: str, body: AssignIn, principal: StaffUser, product: ProductD
 
 
 @router.post("/{task_id}/complete", response_model=CompletionOut)
-def complete(task_id: str, body: CompleteIn, principal: StaffUser, product: ProductDep) -> Any:
+def complete(task_id: str, body: CompleteIn, principal: TaskWorker, product: ProductDep) -> Any:
     """Validate the data against the task's form and advance the workflow; answers the tasks it opened.
     A suspended task is resumed first (409)."""
     result = task_actions.complete_task(product, task_id, body.data, principal.actor)

@@ -4,7 +4,7 @@
    every change can be undone and the exported XML keeps whatever the panel does not touch:
 
    - a pool (participant or process): 办理机构表达式, the `agency` spiffworkflow property of its process;
-   - a lane: 办理角色 (liaison / supervisor / enforcement), written as the lane's name;
+   - a lane: 办理角色 (liaison / supervisor / enforcement / business), written as the lane's name;
    - a user task: 期限规则 (`deadline`), 期限起算 (`deadline_from`) and its form (`form`, a JSON Schema) in a
      form editor: fields with key, 中文标题, type, 必填, options and 条件必填 — no JSON typed by hand;
    - a timer: the deadline rule in its timeDate, due("RULE", start).
@@ -17,7 +17,7 @@
 (function () {
   "use strict";
 
-  var ROLES = [["liaison", "联络员"], ["supervisor", "负责人"], ["enforcement", "执法人员"]];
+  var ROLES = [["liaison", "联络员"], ["supervisor", "负责人"], ["enforcement", "执法人员"], ["business", "经营者"]];
   var FIELD_TYPES = [["text", "单行文本"], ["textarea", "多行文本"], ["boolean", "是否"], ["choice", "单选"]];
   var READABLE = 0.75; // below this zoom the labels cannot be read: a problem's element is shown at 100%
   var LONG_TEXT = 200; // as web/form_fields.py: a text allowing more characters is a textarea
