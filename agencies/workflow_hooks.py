@@ -54,34 +54,27 @@ class ProductScriptServices:
         return self.deadlines.due(rule, start, received_at).due_at
 
     def notify_complainant(self, template: str, context: Mapping[str, Any]) -> None:
-        complaint_id = _complaint_id(context, self.instance)
-        if complaint_id is None:
-            raise ScriptError("notify_complainant() 需要任务数据中有 complaint_id / notify_complainant() needs a "
-                              "complaint_id in the task data")
-        self._notices += 1
-        key = f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
-        notify_complainant(
-            self.ctx.session,
-            self.outbox,
-            complaint_id=complaint_id,
-            template=template,
-            context=_plain(context),
-            key=key,
-            now=self.ctx.now,
-        )
+        complaint_id, key = self._notice("notify_complainant", template, context)
+        notify_complainant(self.ctx.session, self.outbox, complaint_id=complaint_id, template=template,
+                           context=_plain(context), key=key, now=self.ctx.now)
 
     def notify_business(self, template: str, context: Mapping[str, Any]) -> None:
         """Tell the business complained about, in-app (and by e-mail as its users chose): only an
         enrolled business has users; for any other no channel is known and nothing is queued."""
-        complaint_id = _complaint_id(context, self.instance)
-        if complaint_id is None:
-            raise ScriptError("notify_business() 需要任务数据中有 complaint_id / notify_business() needs a "
-                              "complaint_id in the task data")
-        self._notices += 1
-        key = f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
+        complaint_id, key = self._notice("notify_business", template, context)
         notify_business(self.ctx.session, self.outbox, complaint_id=complaint_id,
                         business_id=business_id_of(_text(context.get("business_party"))), template=template,
                         context=_plain(context), key=key, now=self.ctx.now)
+
+    def _notice(self, helper: str, template: str, context: Mapping[str, Any]) -> tuple[int, str]:
+        """The complaint a script's notice is about, and the notice's key: unique per transition and notice,
+        the same when the same transition is retried (the outbox then writes it once)."""
+        complaint_id = _complaint_id(context, self.instance)
+        if complaint_id is None:
+            raise ScriptError(f"{helper}() 需要任务数据中有 complaint_id / {helper}() needs a complaint_id in the "
+                              "task data")
+        self._notices += 1
+        return complaint_id, f"instance:{self.instance.id}:v{self.instance.version + 1}:{template}:{self._notices}"
 
     def file_case(self, data: Mapping[str, Any]) -> str:
         agency = self._case_agency(data)

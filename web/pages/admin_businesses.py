@@ -12,12 +12,14 @@ it travels in a short-lived signed cookie bound to this session and that page, d
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import jwt
 from fastapi import APIRouter, Form, Query, Request
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from agencies.businesses import business_page, get_business, users_of
@@ -201,9 +203,18 @@ def business(request: Request, product: ProductDep, session: SessionDep, me: Sig
                           new_password=new_password)
 
 
-@router.post(LIST + "/{business_id}")
-async def change_business(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep,
-                          business_id: str) -> Response:
+@dataclass(frozen=True)
+class Posted:
+    """A form posted to one business's page by the administrator, its token checked."""
+
+    me: SignedIn
+    number: int
+    business: Business
+    form: FormData
+
+
+async def _posted(request: Request, session: SessionDep, me: SignedIn | None, business_id: str) -> Posted | Response:
+    """The posted form with its business, or the answer refusing it (sign in, 403, stale token, 404)."""
     if (refused := admin_refusal(request, me)) is not None:
         return refused
     assert me is not None
@@ -214,6 +225,16 @@ async def change_business(request: Request, product: ProductDep, session: Sessio
     found = get_business(session, number) if number is not None else None
     if found is None or number is None:
         return _no_business(request, me)
+    return Posted(me, number, found, form)
+
+
+@router.post(LIST + "/{business_id}")
+async def change_business(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep,
+                          business_id: str) -> Response:
+    posted = await _posted(request, session, me, business_id)
+    if not isinstance(posted, Posted):
+        return posted
+    me, number, found, form = posted.me, posted.number, posted.business, posted.form
     checked = check_business(business_values(form))
     if checked.errors:
         return _business_page(request, product, session, me, found, form=checked, status=422)
@@ -238,16 +259,10 @@ async def change_business(request: Request, product: ProductDep, session: Sessio
 @router.post(LIST + "/{business_id}/users")
 async def add_user(request: Request, product: ProductDep, session: SessionDep, me: SignedInDep,
                    business_id: str) -> Response:
-    if (refused := admin_refusal(request, me)) is not None:
-        return refused
-    assert me is not None
-    number = _number(business_id)
-    form = await request.form()
-    if not same_token(me.session.csrf, _str(form.get("csrf_token"))):
-        return stale_form(request, me, _path(number) if number is not None else LIST)
-    found = get_business(session, number) if number is not None else None
-    if found is None or number is None:
-        return _no_business(request, me)
+    posted = await _posted(request, session, me, business_id)
+    if not isinstance(posted, Posted):
+        return posted
+    me, number, found, form = posted.me, posted.number, posted.business, posted.form
     checked = check_user(user_values(form))
     if checked.errors:
         return _business_page(request, product, session, me, found, user_form=_forget_password(checked), status=422)
