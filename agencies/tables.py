@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -148,6 +150,10 @@ class Complaint(Base):
     # the business complained about as a party (found or created on intake); the business_* columns
     # keep what the complaint itself said
     business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
+    # the case file (卷宗): once archived the complaint no longer changes; the archive's bytes are the blob of
+    # this SHA-256
+    archived_at: Mapped[datetime | None]
+    archive_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class ComplaintAgency(Base):
@@ -212,3 +218,75 @@ class SubmissionKey(Base):
 
 
 __all__ = ["Agency", "Business", "Case", "CaseSequence", "Complaint", "ComplaintAgency", "SubmissionKey", "User"]
+
+
+# ---- files: evidence, official documents, case files ---------------------------------------------------
+
+
+class Blob(Base):
+    """A stored file, by the SHA-256 of its bytes, kept once however many attachments, documents or archives
+    use it. The row is written in the transaction that stores the file, whatever the store: a file whose
+    transaction rolled back has no row, so a file store can tell an orphan. ``data`` holds the bytes in the
+    database store (the default on PostgreSQL, where every server process reads the same rows); the
+    directory and S3 stores keep them outside and leave it ``NULL``."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    """Evidence attached to a complaint (a receipt, a photo, a contract): the name as given (made safe),
+    the type found in the content, the size and the SHA-256 of the bytes in the blob store."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    note: Mapped[str | None] = mapped_column(String(500))
+    uploaded_by: Mapped[str] = mapped_column(String(100))  # a username, or "public" at intake
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))  # the uploader's agency
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+class Document(Base):
+    """An official document (文书) of a complaint: numbered per agency and year (``doc_no``), fixed when the
+    workflow reached its step (``html``, its text as the party reads it), and rendered to PDF once
+    (``sha256`` of the PDF in the blob store): never regenerated, so what a party was given stays."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("agency_id", "year", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(100))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    doc_no: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(20))  # complainant · business
+    html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    rendered_at: Mapped[datetime | None]
+
+
+class DocumentSequence(Base):
+    """The last document number handed out per agency and year; bumped with one atomic upsert."""
+
+    __tablename__ = "document_sequences"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)

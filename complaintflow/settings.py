@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     complaintflow_forwarded_allow_ips: str = ""
     # bearer token for GET /metrics; unset: /metrics answers only direct requests from this machine
     complaintflow_metrics_token: str | None = None
+    # where stored files (evidence, documents, case files) live: "database", "directory" or "s3"; unset: the
+    # database on PostgreSQL, a directory beside the database file on SQLite (agencies/blobs.py)
+    complaintflow_blob_store: Literal["database", "directory", "s3"] | None = None
+    complaintflow_blob_dir: str | None = None  # the directory store's directory (default: beside the SQLite file)
 
     @field_validator("database_url")
     @classmethod

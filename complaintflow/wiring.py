@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.blobs import BlobStore, DatabaseBlobStore, DirectoryBlobStore
 from agencies.deadline_regions import AgencyRegions
 from agencies.roles import AgencyLanePolicy
 from agencies.tracking import derive_tracking_key
@@ -35,6 +37,8 @@ class Product:
     secret_key: str
     outbox: OutboxConfig
     """The outbox's settings (SMS gateway, template overrides, digest hour), for every notice and job."""
+    blobs: BlobStore
+    """Where stored files live (evidence, documents, case files): every server process reads the same."""
     specs: SpecCache = field(default_factory=SpecCache)
     channels: dict[str, Channel] = field(default_factory=dict)
     _read_factory: sessionmaker[Session] | None = None
@@ -69,7 +73,27 @@ def build_product(settings: Settings | None = None, clock: Clock | None = None) 
                     regions=AgencyRegions())
     session_factory = make_session_factory(engine)
     channels = outbox_channels(settings)
-    return Product(settings, engine, session_factory, clock, deadlines, runner, key, outbox, specs, channels)
+    return Product(settings, engine, session_factory, clock, deadlines, runner, key, outbox, blob_store(settings),
+                   specs, channels)
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The configured store; unset, the database on PostgreSQL and a directory beside the file on SQLite
+    (``<db>.files``), or ``COMPLAINTFLOW_BLOB_DIR``."""
+    kind = settings.complaintflow_blob_store
+    url = make_url(settings.database_url)
+    if kind is None:
+        kind = "directory" if url.get_backend_name() == "sqlite" else "database"
+    if kind == "database":
+        return DatabaseBlobStore()
+    if kind == "directory":
+        if settings.complaintflow_blob_dir:
+            return DirectoryBlobStore(Path(settings.complaintflow_blob_dir))
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            database = Path(url.database)
+            return DirectoryBlobStore(database.with_name(database.name + ".files"))
+        return DirectoryBlobStore(Path.cwd() / "complaintflow.files")
+    raise ValueError(f"COMPLAINTFLOW_BLOB_STORE={kind!r} is not available yet")
 
 
 def outbox_config(settings: Settings) -> OutboxConfig:

@@ -6,3 +6,7 @@ if ! command -v npm >/dev/null 2>&1; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
 fi
 npm ci --silent --no-progress
+# Official documents are PDFs made by WeasyPrint: Pango from Debian, and the Noto CJK fonts it embeds.
+if ! dpkg -s libpango-1.0-0 fonts-noto-cjk >/dev/null 2>&1; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+fi
