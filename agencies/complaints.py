@@ -27,6 +27,7 @@ from engine.actors import Actor
 from engine.clock import ensure_aware
 from engine.db.tables import OpenTask
 from engine.deadlines.rules import base_rule
+from engine.errors import Conflict
 
 _TRACKING_NO_ATTEMPTS = 8
 
@@ -209,3 +210,9 @@ def supervised_complaint(session: Session, complaint_id: int, actor: Actor) -> C
     if complaint is None or designation_choice(session, complaint, actor) is None:
         return None
     return complaint
+
+
+def refuse_if_archived(complaint: Complaint) -> None:
+    """An archived complaint no longer changes: its case file is fixed by a hash (409 for any change)."""
+    if complaint.archived_at is not None:
+        raise Conflict("该投诉件已归档，不能再修改 / the complaint is archived and no longer changes")
