@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -115,3 +115,59 @@ class DirectoryBlobStore:
         digests = set(sha256s)
         for digest in digests - _recorded(session, digests):
             self.path_of(digest).unlink(missing_ok=True)
+
+
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def _missing(exc: Exception) -> bool:
+    """Whether an S3 client error says the object is not there."""
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code) in _MISSING
+
+
+class S3BlobStore:
+    """The bytes in an S3-compatible bucket, one object per file named by its SHA-256; ``blobs.data`` stays
+    ``NULL``. ``client`` is a boto3 S3 client (thread-safe; one per product)."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def _exists(self, sha256: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=sha256)
+        except Exception as exc:  # botocore's ClientError: only "not there" is an answer
+            if _missing(exc):
+                return False
+            raise
+        return True
+
+    def put(self, session: Session, data: bytes, now: datetime) -> str:
+        digest = sha256_of(data)
+        if not self._exists(digest):  # an object is never rewritten: the same key always holds the same bytes
+            self.client.put_object(Bucket=self.bucket, Key=digest, Body=data, ContentLength=len(data),
+                                   ContentType="application/octet-stream")
+        _record(session, digest, len(data), now, None)
+        return digest
+
+    def get(self, session: Session, sha256: str) -> bytes | None:
+        if session.get(Blob, sha256) is None:
+            return None
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=sha256)
+        except Exception as exc:  # botocore's ClientError: only "not there" is an answer
+            if _missing(exc):
+                return None
+            raise
+        body = answer["Body"]
+        try:
+            return bytes(body.read())
+        finally:
+            body.close()
+
+    def forget_unrecorded(self, session: Session, sha256s: Iterable[str]) -> None:
+        digests = set(sha256s)
+        for digest in sorted(digests - _recorded(session, digests)):
+            self.client.delete_object(Bucket=self.bucket, Key=digest)

@@ -11,7 +11,7 @@ Every notice is dated (``notice_date``: the day it is queued, Asia/Shanghai) for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,10 +26,11 @@ from notifications.config import OutboxConfig
 
 
 def notify_complainant(session: Session, config: OutboxConfig, *, complaint_id: int, template: str,
-                       context: Mapping[str, Any], key: str, now: datetime) -> int:
-    """Queue a notice to the complainant of ``complaint_id`` (e-mail; SMS when the gateway is
-    configured). The template also gets ``tracking_no``, ``complainant_name``, ``business_name`` and
-    ``notice_date``. Returns the rows
+                       context: Mapping[str, Any], key: str, now: datetime,
+                       attachments: Sequence[outbox.Attachment] = ()) -> int:
+    """Queue a notice to the complainant of ``complaint_id`` (e-mail, with ``attachments``; SMS when the
+    gateway is configured). The template also gets ``tracking_no``, ``complainant_name``, ``business_name``
+    and ``notice_date``. Returns the rows
     written (0 when this key was queued before); ``LookupError`` for an unknown complaint."""
     complaint = get_complaint(session, complaint_id)
     if complaint is None:
@@ -39,7 +40,7 @@ def notify_complainant(session: Session, config: OutboxConfig, *, complaint_id: 
               "notice_date": notice_date(now)}
     to = outbox.Complainant(complaint.id, complaint.complainant_email, complaint.complainant_phone)
     return outbox.notify_complainant(session, config, complainant=to, template=template, context=values, key=key,
-                                     now=now)
+                                     now=now, attachments=attachments)
 
 
 def notify_users(session: Session, config: OutboxConfig, *, user_ids: Iterable[int], template: str,

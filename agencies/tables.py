@@ -275,6 +275,7 @@ class Document(Base):
     seq: Mapped[int] = mapped_column(Integer)
     doc_no: Mapped[str] = mapped_column(String(60))
     recipient: Mapped[str] = mapped_column(String(20))  # complainant · business
+    notice_key: Mapped[str] = mapped_column(String(200), unique=True)  # the notice that carried it: made once
     html: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(BigInteger)

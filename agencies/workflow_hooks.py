@@ -14,8 +14,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from agencies.blobs import BlobStore
 from agencies.businesses import business_id_of
 from agencies.cases import create_case
+from agencies.documents import PDF, filename_of, issue_for_notice
 from agencies.notices import notify_business, notify_complainant
 from agencies.repository import get_agency_by_code, get_complaint
 from agencies.tables import Agency, Case, Complaint, ComplaintAgency
@@ -28,6 +30,7 @@ from engine.deadlines.service import DeadlineService
 from engine.errors import FieldError, InvalidInput, ScriptError
 from engine.runner import InstanceRecord, OpenedTask, TransitionContext
 from notifications.config import OutboxConfig
+from notifications.outbox import Attachment
 
 CASE_AGENCY_KEYS = ("regulator_agency", "competent_agency")
 
@@ -38,13 +41,14 @@ class ProductScriptServices:
 
     def __init__(
         self, ctx: TransitionContext, instance: InstanceRecord, clock: Clock, deadlines: DeadlineService,
-        outbox: OutboxConfig,
+        outbox: OutboxConfig, blobs: BlobStore,
     ) -> None:
         self.ctx = ctx
         self.instance = instance
         self.clock = clock
         self.deadlines = deadlines
         self.outbox = outbox
+        self.blobs = blobs
         self._notices = 0
 
     def now(self) -> datetime:
@@ -54,9 +58,16 @@ class ProductScriptServices:
         return self.deadlines.due(rule, start, received_at).due_at
 
     def notify_complainant(self, template: str, context: Mapping[str, Any]) -> None:
+        """Tell the complainant; a notice announcing a decision carries its official document (PDF),
+        made now in this transition (``agencies.documents``)."""
         complaint_id, key = self._notice("notify_complainant", template, context)
+        values = _plain(context)
+        document = issue_for_notice(self.ctx.session, self.blobs, complaint_id=complaint_id, template=template,
+                                    context=values, key=key, now=self.ctx.now)
+        attachments = ([Attachment(filename_of(document), document.sha256, PDF)]
+                       if document is not None and document.sha256 else [])
         notify_complainant(self.ctx.session, self.outbox, complaint_id=complaint_id, template=template,
-                           context=_plain(context), key=key, now=self.ctx.now)
+                           context=values, key=key, now=self.ctx.now, attachments=attachments)
 
     def notify_business(self, template: str, context: Mapping[str, Any]) -> None:
         """Tell the business complained about, in-app (and by e-mail as its users chose): only an
@@ -110,15 +121,17 @@ class ProductScriptServices:
 class ProductHooks:
     """The product's implementation of the engine's ``TransitionHooks``: script services, the agency
     kind that picks an escalation ladder, and what follows a transition (complaints, cases, notices).
-    ``outbox`` is the deployment's outbox settings, passed to every notice a script queues."""
+    ``outbox`` is the deployment's outbox settings, passed to every notice a script queues; ``blobs`` the
+    file store the documents those notices carry are kept in."""
 
-    def __init__(self, clock: Clock, deadlines: DeadlineService, outbox: OutboxConfig) -> None:
+    def __init__(self, clock: Clock, deadlines: DeadlineService, outbox: OutboxConfig, blobs: BlobStore) -> None:
         self.clock = clock
         self.deadlines = deadlines
         self.outbox = outbox
+        self.blobs = blobs
 
     def script_services(self, ctx: TransitionContext, instance: InstanceRecord) -> ProductScriptServices:
-        return ProductScriptServices(ctx, instance, self.clock, self.deadlines, self.outbox)
+        return ProductScriptServices(ctx, instance, self.clock, self.deadlines, self.outbox, self.blobs)
 
     def agency_kind(self, session: Session, agency_code: str | None) -> str | None:
         agency = get_agency_by_code(session, agency_code) if agency_code else None

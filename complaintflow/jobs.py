@@ -31,7 +31,8 @@ class SweepSummary:
 
 
 def dispatch_notices(product: Product) -> DispatchReport:
-    return dispatch_pending(product.session_factory, product.channels, product.clock, product.outbox)
+    return dispatch_pending(product.session_factory, product.channels, product.clock, product.outbox,
+                            fetch=product.fetch_blob)
 
 
 def release_daily_digests(product: Product) -> int:

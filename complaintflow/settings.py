@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash output can be brute-forced offline from one token
@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     # database on PostgreSQL, a directory beside the database file on SQLite (agencies/blobs.py)
     complaintflow_blob_store: Literal["database", "directory", "s3"] | None = None
     complaintflow_blob_dir: str | None = None  # the directory store's directory (default: beside the SQLite file)
+    # the S3 store ("s3"): an S3-compatible service (unset endpoint: AWS itself); without the key fields, boto3's
+    # usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role) are used
+    complaintflow_s3_endpoint_url: str | None = None
+    complaintflow_s3_bucket: str | None = None
+    complaintflow_s3_region: str | None = None
+    complaintflow_s3_access_key_id: str | None = None
+    complaintflow_s3_secret_access_key: SecretStr | None = None
+    # the largest evidence file accepted, in MB (agencies/attachments.py: 20 unless set)
+    complaintflow_max_attachment_mb: int | None = Field(default=None, ge=1, le=1024)
 
     @field_validator("database_url")
     @classmethod

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from agencies.blobs import BlobStore, DatabaseBlobStore, DirectoryBlobStore
+from agencies.blobs import BlobStore, DatabaseBlobStore, DirectoryBlobStore, S3BlobStore
 from agencies.deadline_regions import AgencyRegions
 from agencies.roles import AgencyLanePolicy
 from agencies.tracking import derive_tracking_key
@@ -57,6 +57,12 @@ class Product:
             self._read_factory = make_read_session_factory(self.engine)
         return UnitOfWork(self._read_factory)
 
+    def fetch_blob(self, sha256: str) -> bytes | None:
+        """The bytes of a stored file, read in a short transaction of its own: the port through which the
+        outbox's dispatcher reads the files e-mails carry (``notifications.message.FetchFile``)."""
+        with self.reader() as uow:
+            return self.blobs.get(uow.session, sha256)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -69,12 +75,12 @@ def build_product(settings: Settings | None = None, clock: Clock | None = None) 
     deadlines = DeadlineService()
     specs = SpecCache()
     outbox = outbox_config(settings)
-    runner = Runner(clock, specs, deadlines, ProductHooks(clock, deadlines, outbox), AgencyLanePolicy(),
+    blobs = blob_store(settings)
+    runner = Runner(clock, specs, deadlines, ProductHooks(clock, deadlines, outbox, blobs), AgencyLanePolicy(),
                     regions=AgencyRegions())
     session_factory = make_session_factory(engine)
     channels = outbox_channels(settings)
-    return Product(settings, engine, session_factory, clock, deadlines, runner, key, outbox, blob_store(settings),
-                   specs, channels)
+    return Product(settings, engine, session_factory, clock, deadlines, runner, key, outbox, blobs, specs, channels)
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -93,7 +99,21 @@ def blob_store(settings: Settings) -> BlobStore:
             database = Path(url.database)
             return DirectoryBlobStore(database.with_name(database.name + ".files"))
         return DirectoryBlobStore(Path.cwd() / "complaintflow.files")
-    raise ValueError(f"COMPLAINTFLOW_BLOB_STORE={kind!r} is not available yet")
+    return s3_blob_store(settings)
+
+
+def s3_blob_store(settings: Settings) -> S3BlobStore:
+    """The S3 store of ``COMPLAINTFLOW_S3_*`` (the bucket must exist); refused at start without a bucket."""
+    if not settings.complaintflow_s3_bucket:
+        raise ValueError("COMPLAINTFLOW_BLOB_STORE=s3 需要 COMPLAINTFLOW_S3_BUCKET（存放文件的桶名）")
+    import boto3  # type: ignore[import-untyped]  # only when configured: it is slow to import
+
+    secret = settings.complaintflow_s3_secret_access_key
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=settings.complaintflow_s3_endpoint_url, region_name=settings.complaintflow_s3_region,
+        aws_access_key_id=settings.complaintflow_s3_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret is not None else None)
+    return S3BlobStore(client, settings.complaintflow_s3_bucket)
 
 
 def outbox_config(settings: Settings) -> OutboxConfig:

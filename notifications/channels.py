@@ -1,7 +1,8 @@
 """The channels a dispatcher sends through, built from settings, and a capturing test double.
 
-Channel names are the outbox's ``channel`` values: ``email`` (SMTP) and ``sms`` (the complainant's
-phone, through the signed webhook of an SMS gateway). In-app notices need no channel: they are
+Channel names are the outbox's ``channel`` values: ``email`` (SMTP, with the files a row names attached)
+and ``sms`` (the complainant's phone, through the signed webhook of an SMS gateway; text only, files are
+not sent). In-app notices need no channel: they are
 written into the inbox in the transaction that queues them (see ``notifications.outbox``).
 """
 

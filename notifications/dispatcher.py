@@ -9,7 +9,9 @@ One round (``dispatch_pending``, run by the scheduler in every server process):
    serialises writers instead — and stamped with a lease (``acquired_by``, ``acquired_until``)
    and ``attempts + 1``. Committed before anything is sent.
 3. **Send** each row through its channel, carrying the row's idempotency key — unless the lease has
-   run out meanwhile (a slow batch), in which case the row is left for whoever reclaims it.
+   run out meanwhile (a slow batch), in which case the row is left for whoever reclaims it. The files
+   an e-mail names are read just before (``fetch``, the product's file store); one that cannot be read
+   fails the attempt, so an e-mail never goes out without the document it announces.
 4. **Finish** — one short transaction per row, fenced by (``acquired_by``, ``attempts``): ``sent``;
    or ``retry`` at ``now + backoff``; or ``dead`` after ``max_attempts`` or a permanent refusal.
 
@@ -27,7 +29,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -40,7 +42,7 @@ from notifications.config import OutboxConfig
 from notifications.dead_letters import list_dead_letters, retry_dead
 from notifications.digest import release_digests
 from notifications.errors import DeliveryError, PermanentDeliveryError
-from notifications.message import Channel, Envelope
+from notifications.message import Channel, Envelope, FetchFile
 from notifications.tables import OutboxMessage
 from notifications.vocab import DUE_STATUSES, Status
 
@@ -99,9 +101,10 @@ def default_worker_id() -> str:
 def dispatch_pending(session_factory: sessionmaker[Session], channels: Mapping[str, Channel], clock: Clock,
                      config: OutboxConfig, *, limit: int = 100, worker_id: str | None = None,
                      max_attempts: int | None = None, policy: RetryPolicy = DEFAULT_POLICY,
-                     max_batches: int = 20) -> DispatchReport:
+                     max_batches: int = 20, fetch: FetchFile | None = None) -> DispatchReport:
     """Send due rows in batches of ``limit`` until none are left (at most ``max_batches`` batches).
-    ``config`` is the outbox settings the digests released first are rendered with."""
+    ``config`` is the outbox settings the digests released first are rendered with; ``fetch`` reads the
+    bytes of the files e-mails carry (without it, a row naming files is not sent and retried later)."""
     if max_attempts is not None:
         policy = RetryPolicy(max_attempts, policy.base_delay, policy.max_delay, policy.jitter, policy.lease)
     worker_id = worker_id or default_worker_id()
@@ -110,7 +113,8 @@ def dispatch_pending(session_factory: sessionmaker[Session], channels: Mapping[s
         claims = claim(session_factory, channels=set(channels), now=clock.now(), worker_id=worker_id, limit=limit,
                        policy=policy, report=report)
         for item in claims:
-            _send_one(session_factory, channels[item.envelope.channel], item, clock, worker_id, policy, report)
+            _send_one(session_factory, channels[item.envelope.channel], item, clock, worker_id, policy, report,
+                      fetch)
         if len(claims) < limit:
             break
     return report
@@ -146,7 +150,7 @@ def claim(session_factory: sessionmaker[Session], *, channels: set[str], now: da
 
 
 def _send_one(session_factory: sessionmaker[Session], channel: Channel, item: Claim, clock: Clock, worker_id: str,
-              policy: RetryPolicy, report: DispatchReport) -> None:
+              policy: RetryPolicy, report: DispatchReport, fetch: FetchFile | None = None) -> None:
     envelope = item.envelope
     if clock.now() >= item.lease_until:
         report.lease_lost += 1  # not sent: another dispatcher may already hold it
@@ -154,7 +158,7 @@ def _send_one(session_factory: sessionmaker[Session], channel: Channel, item: Cl
     error: str | None = None
     permanent = False
     try:
-        channel.send(envelope)
+        channel.send(_with_files(envelope, fetch))
     except PermanentDeliveryError as exc:
         error, permanent = str(exc), True
     except DeliveryError as exc:
@@ -190,6 +194,22 @@ def _send_one(session_factory: sessionmaker[Session], channel: Channel, item: Cl
         report.dead += 1
     else:
         report.retried += 1
+
+
+def _with_files(envelope: Envelope, fetch: FetchFile | None) -> Envelope:
+    """The envelope with its attachments' bytes, read through ``fetch``; ``DeliveryError`` (a retry) when
+    one cannot be read: the file store may be briefly unreachable, and the notice is worth the wait."""
+    if not envelope.attachments:
+        return envelope
+    if fetch is None:
+        raise DeliveryError("attachments: this dispatcher has no file store to read them from")
+    loaded = []
+    for attachment in envelope.attachments:
+        data = fetch(attachment.sha256)
+        if data is None:
+            raise DeliveryError(f"attachment {attachment.sha256[:12]}… not found in the file store")
+        loaded.append(replace(attachment, data=data))
+    return replace(envelope, attachments=tuple(loaded))
 
 
 def _redact(error: str, recipient: str) -> str:

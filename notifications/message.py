@@ -7,11 +7,39 @@ row. A channel either returns (delivered) or raises ``DeliveryError``; the dispa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from notifications.tables import OutboxMessage
+
+FetchFile = Callable[[str], bytes | None]
+"""The port through which the dispatcher reads an attachment's bytes by their SHA-256 (``None``: no such
+file). The product's wiring passes one in that reads its file store; this package stores no files."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file an e-mail carries: named on the outbox row by the SHA-256 of its bytes; ``data`` is filled
+    in by the dispatcher just before sending (through its ``FetchFile`` port), empty until then."""
+
+    filename: str
+    sha256: str
+    content_type: str = "application/pdf"
+    data: bytes = b""
+
+    def as_row(self) -> dict[str, str]:
+        return {"filename": self.filename, "sha256": self.sha256, "content_type": self.content_type}
+
+    @classmethod
+    def of_row(cls, value: Mapping[str, Any]) -> Attachment:
+        return cls(str(value["filename"]), str(value["sha256"]), str(value.get("content_type") or
+                                                                     "application/octet-stream"))
+
+
+def attachments_of_row(values: Sequence[Mapping[str, Any]] | None) -> tuple[Attachment, ...]:
+    return tuple(Attachment.of_row(value) for value in values or ())
 
 
 @dataclass(frozen=True)
@@ -29,11 +57,14 @@ class Envelope:
     created_at: datetime
     attempt: int
     """1 for the first send of the row, 2 for the next, …"""
+    attachments: tuple[Attachment, ...] = ()
+    """Files an e-mail carries (the SMS and in-app channels ignore them)."""
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Envelope:
         return cls(row.id, row.idempotency_key, row.channel, row.recipient, row.template, row.subject,
-                   row.body_text, row.body_html, row.complaint_id, row.created_at, row.attempts)
+                   row.body_text, row.body_html, row.complaint_id, row.created_at, row.attempts,
+                   attachments_of_row(row.attachments))
 
 
 class Channel(Protocol):

@@ -19,7 +19,7 @@ a committed one never loses its notice. The dispatcher sends later, at least onc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,12 +29,13 @@ from sqlalchemy.orm import Session
 from engine.db.dialect import dialect_insert
 from notifications.config import OutboxConfig
 from notifications.digest import next_digest_at
+from notifications.message import Attachment
 from notifications.outbox_rows import Notice, delivery_key, insert_new, make_row
 from notifications.preferences import preferences_for
 from notifications.tables import InAppNotice
 from notifications.vocab import ChannelName, Status
 
-__all__ = ["DIGEST_TEMPLATES", "Complainant", "OutboxConfig", "StaffRecipient", "delivery_key",
+__all__ = ["DIGEST_TEMPLATES", "Attachment", "Complainant", "OutboxConfig", "StaffRecipient", "delivery_key",
            "notify_complainant", "notify_users"]
 
 DIGEST_TEMPLATES = frozenset({"reminder"})
@@ -62,9 +63,11 @@ class StaffRecipient:
 
 
 def notify_complainant(session: Session, config: OutboxConfig, *, complainant: Complainant, template: str,
-                       context: Mapping[str, Any], key: str, now: datetime) -> int:
+                       context: Mapping[str, Any], key: str, now: datetime,
+                       attachments: Sequence[Attachment] = ()) -> int:
     """Queue a notice to a complainant: e-mail if they gave an address, SMS through the webhook gateway
-    (when ``config`` has one) to their phone. Returns the rows written (0 when this key was queued before)."""
+    (when ``config`` has one) to their phone. ``attachments`` go with the e-mail only (an SMS carries
+    text). Returns the rows written (0 when this key was queued before)."""
     _check_key(key)
     notice = Notice.prepare(template, context, config.templates_dir)
     recipients: list[tuple[str, str]] = []
@@ -72,7 +75,8 @@ def notify_complainant(session: Session, config: OutboxConfig, *, complainant: C
         recipients.append((ChannelName.EMAIL.value, complainant.email))
     if config.sms_via_webhook and complainant.phone:
         recipients.append((ChannelName.SMS.value, complainant.phone))
-    rows = [make_row(key, channel, recipient, notice, now, complaint_id=complainant.complaint_id)
+    rows = [make_row(key, channel, recipient, notice, now, complaint_id=complainant.complaint_id,
+                     attachments=attachments if channel == ChannelName.EMAIL.value else ())
             for channel, recipient in recipients]
     return len(insert_new(session, rows))
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.db.dialect import dialect_insert
+from notifications.message import Attachment
 from notifications.rendering import Rendered, render, used_variables
 from notifications.tables import OutboxMessage
 from notifications.vocab import Status
@@ -44,13 +45,14 @@ class Notice:
 
 def make_row(key: str, channel: str, recipient: str, notice: Notice, now: datetime, *, user_id: int | None = None,
              complaint_id: int | None = None, status: Status = Status.PENDING, due: datetime | None = None,
-             ) -> dict[str, Any]:
+             attachments: Sequence[Attachment] = ()) -> dict[str, Any]:
     rendered = notice.rendered
     return {
         "key": key, "channel": channel, "recipient": recipient,
         "idempotency_key": delivery_key(key, channel, recipient), "user_id": user_id,
         "complaint_id": complaint_id, "template": notice.template, "context": notice.context,
         "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
+        "attachments": [a.as_row() for a in attachments] or None,
         "status": status.value, "attempts": 0, "next_attempt_at": due or now, "acquired_by": None,
         "acquired_until": None, "last_error": None, "digest_id": None, "created_at": now,
         "sent_at": now if status is Status.SENT else None, "dead_at": None,

@@ -25,7 +25,10 @@ SCHEMES = {"smtp": (25, "opportunistic"), "smtp+starttls": (587, "starttls"), "s
 
 
 def build_message(envelope: Envelope, sender: str) -> EmailMessage:
-    """A multipart/alternative (text + HTML) UTF-8 message; Chinese headers are RFC 2047-encoded."""
+    """A multipart/alternative (text + HTML) UTF-8 message; Chinese headers are RFC 2047-encoded. With
+    attachments, a multipart/mixed message around it, each file's Chinese name RFC 2231-encoded
+    (``filename*=utf-8''…``). A named file whose bytes were not read is a failed attempt, never an e-mail
+    without it."""
     message = EmailMessage()
     message["Subject"] = envelope.subject
     message["From"] = sender
@@ -37,6 +40,12 @@ def build_message(envelope: Envelope, sender: str) -> EmailMessage:
     message.set_content(envelope.text, charset="utf-8")
     if envelope.html:
         message.add_alternative(envelope.html, subtype="html", charset="utf-8")
+    for attachment in envelope.attachments:
+        if not attachment.data:
+            raise DeliveryError(f"smtp: attachment {attachment.filename!r} was not read")
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.data, maintype=maintype or "application",
+                               subtype=subtype or "octet-stream", filename=attachment.filename)
     return message
 
 

@@ -37,6 +37,8 @@ class OutboxMessage(Base):
     never queued twice. ``idempotency_key`` is derived from the three and travels with every send
     of the row (e-mail ``Message-ID``, webhook header), so a receiver can drop a repeat.
     The text is rendered at enqueue time: every retry sends exactly the same words.
+    ``attachments`` names the files an e-mail carries (``[{filename, sha256, content_type}]``, see
+    ``notifications.message.Attachment``); the bytes stay in the product's file store.
     """
 
     __tablename__ = "outbox"
@@ -58,6 +60,7 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

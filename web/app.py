@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agencies import regions
+from agencies.attachments import limit_bytes
 from complaintflow.settings import Settings, get_settings
 from complaintflow.wiring import Product, build_product
 from engine.clock import Clock
@@ -20,6 +21,8 @@ from web.middleware import RequestContext
 from web.routers import (
     admin,
     admin_businesses,
+    archive,
+    attachments,
     auth,
     business,
     calendar,
@@ -27,6 +30,7 @@ from web.routers import (
     complaints,
     diagrams,
     directory,
+    documents,
     notices,
     ops,
     people,
@@ -76,12 +80,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.hashing = anyio.CapacityLimiter(HASHING_THREADS)
     errors.install(app)
     for module in (auth, directory, complaints, diagrams, tasks, cases, workflows, admin, people, calendar, notices,
-                   ops, business, admin_businesses, public):
+                   ops, business, admin_businesses, public, attachments, archive, documents):
         app.include_router(module.router)
     app.include_router(docs.router)
     for page_router in pages.ROUTERS:  # the Chinese web workspace (server-rendered)
         app.include_router(page_router)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, file_limit=limit_bytes(settings.complaintflow_max_attachment_mb))
     if settings.complaintflow_forwarded_allow_ips:
         # outermost, so that everything inside sees the client's address a trusted proxy forwarded
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.complaintflow_forwarded_allow_ips)

@@ -12,11 +12,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agencies.attachments import MAX_FILES_AT_INTAKE, FileTooLarge, limit_bytes
 from complaintflow.metrics import LATENCY, REQUESTS
 from web.errors import internal_error, is_page_path, page_error
 
 JSON_LIMIT = 1 * 1024 * 1024
 UPLOAD_LIMIT = 6 * 1024 * 1024  # BPMN uploads (the parser itself refuses more than 5 MB)
+FORM_OVERHEAD = 256 * 1024  # a multipart body's other fields and boundaries beside its files
+# the paths that take evidence files: one file, or up to MAX_FILES_AT_INTAKE with the public complaint form
+ONE_FILE_PATHS = re.compile(r"^(/api/v1)?/complaints/\d+/attachments$")
+INTAKE_FILES_PATHS = re.compile(r"^/public/complaints/new$")
 
 # a client's own request id is kept only when it is short printable ASCII: it is echoed in a header and
 # written to the log, where anything else could break the header or forge a log line
@@ -65,8 +70,23 @@ class RequestContext:
     outermost middleware and re-raises, so uvicorn logged the traceback a second time. Here it is logged
     once (``web.errors.internal_error``) and goes no further."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, file_limit: int = limit_bytes()) -> None:
         self.app = app
+        self.file_limit = file_limit  # one evidence file's limit: the service checks it exactly
+
+    def too_large(self, path: str, limit: int) -> dict[str, str]:
+        """The 413's error: for evidence files the files' limit in Chinese, else the body's size."""
+        if ONE_FILE_PATHS.match(path) or INTAKE_FILES_PATHS.match(path):
+            return {"field": "file", "message": FileTooLarge(self.file_limit).message}
+        return {"field": "body", "message": f"请求体过大 / body larger than {limit} bytes"}
+
+    def body_limit(self, path: str) -> int:
+        """The most a request to ``path`` may send: evidence files, a BPMN file, or a JSON or form body."""
+        if ONE_FILE_PATHS.match(path):
+            return self.file_limit + FORM_OVERHEAD
+        if INTAKE_FILES_PATHS.match(path):
+            return MAX_FILES_AT_INTAKE * self.file_limit + FORM_OVERHEAD
+        return UPLOAD_LIMIT if path.startswith("/api/v1/workflows") else JSON_LIMIT
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,7 +95,7 @@ class RequestContext:
         request_id = request_id_from(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]
-        limit = UPLOAD_LIMIT if path.startswith("/api/v1/workflows") else JSON_LIMIT
+        limit = self.body_limit(path)
         length = dict(scope["headers"]).get(b"content-length")
         started = time.perf_counter()
         status = {"code": 500}
@@ -109,8 +129,7 @@ class RequestContext:
                 return
             await self.app(scope, limited_receive, send_with_id)
         except _TooLarge:
-            await _send_error(scope, send_with_id, 413, {"detail": [{"field": "body", "message":
-                                                                     f"请求体过大 / body larger than {limit} bytes"}]})
+            await _send_error(scope, send_with_id, 413, {"detail": [self.too_large(path, limit)]})
         except Exception as exc:
             body = internal_error(request_id, scope["method"], path, exc)
             if not response_started:  # else the client sees the connection end short of the body

@@ -175,6 +175,15 @@ class ComplaintDetail(ComplaintSummary):
     involved_agencies: dict[str, str]
     current_tasks: list[TaskOut]
     cases: list[CaseOut]
+    archived_at: datetime | None = Field(default=None, description="when the case file (卷宗) was archived")
+    archive_sha256: str | None = Field(default=None, description="the SHA-256 of the archived case file (ZIP)")
+
+
+class ArchivedOut(Model):
+    complaint_id: int
+    archived_at: datetime
+    sha256: str
+    size: int
 
 
 class EventOut(Model):

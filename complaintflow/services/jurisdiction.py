@@ -19,6 +19,7 @@ from agencies.complaints import (
     acceptance_tasks,
     designation_choice,
     is_involved,
+    refuse_if_archived,
     supervises_holder,
 )
 from agencies.notices import notify_agency_role, notify_complainant
@@ -62,6 +63,7 @@ def designate(product: Product, complaint_id: int, agency_code: str, reason: str
         supervising = choice is not None or supervises_holder(session, complaint, own.id)
         if not supervising and not is_involved(session, complaint.id, own.id):
             raise NotFound(NOT_FOUND)
+        refuse_if_archived(complaint)
         if choice is None:
             raise Forbidden("只有上级机关的负责人可以指定管辖 / only a supervisor of the supervising agency may "
                             "designate jurisdiction")

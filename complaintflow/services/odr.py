@@ -7,7 +7,7 @@ the regulator's acceptance review, with both parties told) commits with it.
 
 from __future__ import annotations
 
-from agencies.complaints import find_by_tracking
+from agencies.complaints import find_by_tracking, refuse_if_archived
 from agencies.odr import DECISION_MESSAGE, decision_payload, pending_offer
 from agencies.tables import Complaint
 from complaintflow.wiring import Product
@@ -26,6 +26,7 @@ def answer_offer(product: Product, tracking_no: str, code: str, accept: bool) ->
         complaint = find_by_tracking(session, tracking_no, code, tracking_key=product.tracking_key)
         if complaint is None:
             raise NotFound("未找到 / not found")
+        refuse_if_archived(complaint)
         if pending_offer(session, complaint) is None:
             raise Conflict("当前没有待您确认的和解方案 / no settlement offer awaits your answer")
         now = product.clock.now()

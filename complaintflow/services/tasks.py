@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from agencies.archive import complaint_of_own_task
+from agencies.complaints import refuse_if_archived
 from agencies.repository import get_user
 from agencies.tables import Agency
 from agencies.users import actor_for
@@ -20,9 +24,17 @@ from engine.errors import Forbidden
 from engine.runner import Actor, CompletionResult
 
 
+def _refuse_if_archived(session: Session, task_id: str) -> None:
+    """A task of an archived complaint's own process no longer changes (409); a linked case's tasks run on."""
+    complaint = complaint_of_own_task(session, task_id)
+    if complaint is not None:
+        refuse_if_archived(complaint)
+
+
 def complete_task(product: Product, task_id: str, data: Any, actor: Actor) -> CompletionResult:
     """Validate ``data`` against the task's form and advance the workflow."""
     with product.uow() as uow:
+        _refuse_if_archived(uow.session, task_id)
         result = product.runner.complete_task(uow.session, task_id, data, actor)
         uow.commit()
         return result
@@ -30,12 +42,14 @@ def complete_task(product: Product, task_id: str, data: Any, actor: Actor) -> Co
 
 def claim_task(product: Product, task_id: str, actor: Actor) -> None:
     with product.uow() as uow:
+        _refuse_if_archived(uow.session, task_id)
         product.runner.tasks.claim(uow.session, task_id, actor)
         uow.commit()
 
 
 def release_task(product: Product, task_id: str, actor: Actor) -> None:
     with product.uow() as uow:
+        _refuse_if_archived(uow.session, task_id)
         product.runner.tasks.release(uow.session, task_id, actor)
         uow.commit()
 
@@ -46,6 +60,7 @@ def assign_task(product: Product, task_id: str, username: str, actor: Actor) -> 
     the same as for a user of another agency."""
     with product.uow() as uow:
         session = uow.session
+        _refuse_if_archived(session, task_id)
 
         def resolve(name: str) -> Actor | None:
             user = get_user(session, name)
@@ -65,6 +80,7 @@ def suspend_task(product: Product, task_id: str, actor: Actor, reason: str) -> O
     if Role.BUSINESS.value in actor.roles:
         raise Forbidden("经营者不能暂停计时 / a business cannot stop a task's clock")
     with product.uow() as uow:
+        _refuse_if_archived(uow.session, task_id)
         task = suspend(uow.session, product.runner, task_id, actor, reason)
         uow.commit()
         return task
@@ -73,6 +89,7 @@ def suspend_task(product: Product, task_id: str, actor: Actor, reason: str) -> O
 def resume_task(product: Product, task_id: str, actor: Actor, reason: str) -> OpenTask:
     """Restart the task's clock and recompute its deadline."""
     with product.uow() as uow:
+        _refuse_if_archived(uow.session, task_id)
         task = resume(uow.session, product.runner, task_id, actor, reason)
         uow.commit()
         return task

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column('seq', sa.Integer(), nullable=False),
         sa.Column('doc_no', sa.String(length=60), nullable=False),
         sa.Column('recipient', sa.String(length=20), nullable=False),
+        sa.Column('notice_key', sa.String(length=200), nullable=False),
         sa.Column('html', sa.Text(), nullable=False),
         sa.Column('sha256', sa.String(length=64), nullable=True),
         sa.Column('size', sa.BigInteger(), nullable=True),
@@ -73,6 +74,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], name=op.f('fk_documents_complaint_id_complaints')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_documents')),
         sa.UniqueConstraint('agency_id', 'year', 'seq', name=op.f('uq_documents_agency_id_year_seq')),
+        sa.UniqueConstraint('notice_key', name=op.f('uq_documents_notice_key')),
     )
     op.create_index(op.f('ix_documents_complaint_id'), 'documents', ['complaint_id'])
     op.create_table(

@@ -11,6 +11,8 @@ from web.pages import (
     admin_workflows,
     auth,
     business,
+    complaint_archive,
+    complaint_files,
     complaints,
     inbox,
     intake,
@@ -24,4 +26,5 @@ from web.pages import (
 # /complaints/new (intake) before /complaints/{id}
 ROUTERS: tuple[APIRouter, ...] = (auth.router, inbox.router, task.router, intake.router, complaints.router,
                                   supervision.router, notifications.router, public.router, workflow_editor.router,
-                                  admin_workflows.router, admin_businesses.router, business.router)
+                                  admin_workflows.router, admin_businesses.router, business.router,
+                                  complaint_files.router, complaint_archive.router)

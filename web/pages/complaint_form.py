@@ -97,6 +97,24 @@ MATTER = (
 )
 
 
+EVIDENCE = Field("files", "证据材料", "files",
+                 hint="选填，最多 5 个文件，每个不超过 20 MB：发票、合同、聊天记录截图、照片等，可提交图片、PDF、"
+                      "Office 文档和文本文件")
+"""The public form's evidence files: not part of the intake body, posted beside it (multipart)."""
+
+
+def _known(*, staff: bool) -> dict[str, Field]:
+    """The fields an error may stand beside: the questions, and on the public form the evidence."""
+    return {f.key: f for f in fields(staff=staff)} | ({} if staff else {EVIDENCE.key: EVIDENCE})
+
+
+def evidence_refused(message: str) -> FormErrors:
+    """A refusal of the evidence files (too large before the form could be read), beside their field."""
+    errors = FormErrors()
+    errors.add(EVIDENCE.key, _plain_chinese(message, EVIDENCE), {EVIDENCE.key: EVIDENCE})
+    return errors
+
+
 def sections(*, staff: bool) -> tuple[Section, ...]:
     """The questions, grouped as the form shows them."""
     first = Section("登记信息", (KIND, RECEIVED_AT)) if staff else Section("您要办理的事项", (KIND,))
@@ -204,7 +222,7 @@ def check(values: Mapping[str, str], now: datetime, *, staff: bool) -> tuple[dic
 def refused(field_errors: list[FieldError], *, staff: bool) -> FormErrors:
     """``InvalidInput`` from submitting, beside the fields it names."""
     errors = FormErrors()
-    known = {f.key: f for f in fields(staff=staff)}
+    known = _known(staff=staff)
     for error in field_errors:
         errors.add(error.field, _plain_chinese(error.message, known.get(error.field)), known)
     return errors
@@ -214,4 +232,5 @@ def context(values: Mapping[str, str], errors: FormErrors, regions: list[RegionG
             staff: bool) -> dict[str, Any]:
     """What ``_complaint_form.html`` renders."""
     return {"sections": sections(staff=staff), "values": values, "errors": errors.by_field,
-            "summary": errors.summary(fields(staff=staff)), "region_groups": regions, "form_id": FORM_ID}
+            "summary": errors.summary(tuple(_known(staff=staff).values())), "region_groups": regions,
+            "form_id": FORM_ID, "evidence": None if staff else EVIDENCE}

@@ -34,6 +34,7 @@ from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFou
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep
 from web.form_fields import chinese_part
+from web.pages import complaint_archive, complaint_documents, complaint_files
 from web.pages.inbox import deadline_state
 from web.pages.render import chinese_date, error_page, page, staff_only, stale_form, to_login
 from web.pages.sessions import SignedIn, SignedInDep, same_token
@@ -261,7 +262,10 @@ def _show(request: Request, product: Product, session: Session, me: SignedIn, co
                 "decision": labels.case_decision_label(c["decision"]),
                 "agency": names.by_code.get(c["agency_code"], ""), "filed": chinese_date(c["filed_at"])}
                for c in seen["cases"]],
-        diagram_url=f"/complaints/{complaint.id}/diagram.json")
+        diagram_url=f"/complaints/{complaint.id}/diagram.json",
+        attachments=complaint_files.attachments_context(request, product, session, complaint.id, me),
+        archive=complaint_archive.context(session, complaint, me),
+        documents=complaint_documents.documents_context(session, complaint.id, agency_id))
 
 
 def _facts(seen: dict[str, Any], complaint: Complaint, names: queries.AgencyNames,

@@ -31,7 +31,9 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from agencies.attachments import MAX_FILES_AT_INTAKE, FileTooLarge
 from agencies.complaints import find_by_tracking
+from agencies.documents import complainant_document, complaint_documents
 from agencies.odr import Offer, pending_offer
 from agencies.public_status import PublicView, public_view
 from agencies.service_area import served_regions
@@ -40,15 +42,17 @@ from agencies.submission_keys import DuplicateSubmission
 from agencies.tables import Complaint
 from agencies.tracking import normalize_tracking_no
 from complaintflow import rate_limits
+from complaintflow.services import attachments, limits, odr
 from complaintflow.services import complaints as intake
-from complaintflow.services import limits, odr
 from complaintflow.wiring import Product
 from engine.clock import SHANGHAI
 from engine.errors import Conflict, InvalidInput
 from web.deps import ProductDep, SessionDep, client_address
 from web.pages import complaint_form, sessions
+from web.pages.complaint_documents import pdf_response
 from web.pages.render import chinese_date, page
 from web.security import ALGORITHM
+from web.uploads import read_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,18 +157,21 @@ def new_complaint(request: Request, product: ProductDep, session: SessionDep) ->
 
 @router.post("/public/complaints/new")
 async def submit_complaint(request: Request, product: ProductDep, session: SessionDep) -> Response:
-    form = await request.form()
-    values = complaint_form.values_of(form, staff=False)
-    posted_key = form.get("submission_key")
-    posted_token = form.get("csrf_token")
+    try:  # evidence files (multipart): never more read than their size limit allows
+        form = await read_upload(request, attachments.size_limit(product), max_files=MAX_FILES_AT_INTAKE)
+    except FileTooLarge as refused:
+        return await run_in_threadpool(_complaint_page, request, product, session, complaint_form.blank(staff=False),
+                                       complaint_form.evidence_refused(refused.message), status=413)
+    values = complaint_form.values_of(form.fields, staff=False)
+    files = form.files.get(complaint_form.EVIDENCE.key, [])
     return await run_in_threadpool(
-        _submit, request, product, session, values, posted_key if isinstance(posted_key, str) else "",
-        posted_token if isinstance(posted_token, str) else "")
+        _submit, request, product, session, values, form.text("submission_key"), form.text("csrf_token"), files)
 
 
 def _submit(request: Request, product: Product, session: SessionDep, values: dict[str, str], key: str,
-            token: str) -> Response:
+            token: str, files: list[tuple[str, bytes]] | None = None) -> Response:
     """CSRF first (nothing counted for a forged form), then the address's limit, then intake's rules."""
+    files = files or []
     if not _genuine(request, product, token):
         # the form comes back filled in: whoever could forge it could as well submit it themselves
         return _complaint_page(request, product, session, values, key=key, status=403,
@@ -176,7 +183,7 @@ def _submit(request: Request, product: Product, session: SessionDep, values: dic
     if errors:
         return _complaint_page(request, product, session, values, errors, key=key, status=422)
     try:
-        submitted = _submit_once_more_if_key_spent(product, payload, key)
+        submitted = _submit_once_more_if_key_spent(product, payload, key, files)
     except InvalidInput as exc:
         return _complaint_page(request, product, session, values, complaint_form.refused(exc.errors, staff=False),
                                key=key, status=422)
@@ -196,17 +203,17 @@ def _submit(request: Request, product: Product, session: SessionDep, values: dic
     return response
 
 
-def _submit_once_more_if_key_spent(product: Product, payload: dict[str, Any],
-                                   key: str) -> intake.Submitted | intake.Replayed:
+def _submit_once_more_if_key_spent(product: Product, payload: dict[str, Any], key: str,
+                                   files: list[tuple[str, bytes]]) -> intake.Submitted | intake.Replayed:
     """Submit under the form's key; a key already spent on another body (the form was edited after a
     success and sent again with the back button) or not a valid key is no reason to refuse a
     complaint: it goes in under a fresh one, still subject to the duplicate rule."""
     try:
-        return intake.submit(product, payload, None, idempotency_key=key or None)
+        return intake.submit(product, payload, None, idempotency_key=key or None, files=files)
     except InvalidInput as exc:
         if not any(error.field == IDEMPOTENCY_HEADER for error in exc.errors):
             raise
-    return intake.submit(product, payload, None, idempotency_key=secrets.token_urlsafe(24))
+    return intake.submit(product, payload, None, idempotency_key=secrets.token_urlsafe(24), files=files)
 
 
 @router.get(RESULT_PATH)
@@ -254,7 +261,9 @@ def _track_page(request: Request, product: Product, *, tracking_no: str = "", st
                  "code": found.code}
     return _render(request, product, "public_track.html", status, public_nav="track", tracking_no=tracking_no,
                    errors=errors, summary=summary, notice=notice, offer=offer,
-                   view=_shown(found.view) if found is not None else None)
+                   view=_shown(found.view) if found is not None else None,
+                   documents=list(found.documents) if found is not None else [],
+                   document_code=found.code if found is not None else "")
 
 
 @dataclass(frozen=True)
@@ -264,10 +273,15 @@ class Tracked:
     view: PublicView
     offer: Offer | None
     code: str
+    documents: tuple[dict[str, Any], ...] = ()
+    """The complaint's official documents (文书), each downloaded with a small POST form."""
 
 
 def _tracked(session: SessionDep, product: Product, complaint: Complaint, code: str) -> Tracked:
-    return Tracked(public_view(session, complaint, product.runner.specs), pending_offer(session, complaint), code)
+    documents = tuple({"id": d.id, "title": d.title, "doc_no": d.doc_no, "on": chinese_date(d.created_at)}
+                      for d in complaint_documents(session, complaint.id))
+    return Tracked(public_view(session, complaint, product.runner.specs), pending_offer(session, complaint), code,
+                   documents)
 
 
 @router.get("/public/track")
@@ -379,3 +393,24 @@ def track(request: Request, product: ProductDep, session: SessionDep, tracking_n
         return _track_page(request, product, tracking_no=typed, status=404, notice=Notice("error", "未找到", NOT_FOUND))
     return _track_page(request, product, tracking_no=complaint.tracking_no,
                        found=_tracked(session, product, complaint, code.strip()))
+
+
+@router.post("/public/track/document")
+def download_document(request: Request, product: ProductDep, session: SessionDep, tracking_no: FormText = "",
+                      code: FormText = "", document_id: FormText = "", csrf_token: FormText = "") -> Response:
+    """One of the complainant's documents as PDF: number, code and document in the body, never in the URL;
+    counted against the lookup limit; a wrong number, code or document answers alike (the tracking page)."""
+    typed_no, typed_code = tracking_no.strip()[:MAX_TRACKING_INPUT], code.strip()[:MAX_TRACKING_INPUT]
+    if not _genuine(request, product, csrf_token):
+        return _track_page(request, product, tracking_no=typed_no, status=403, notice=Notice("error", "请求已失效", (
+            "页面已过期，或无法确认该请求来自本网站的页面，文书未下载。请重新查询后再下载。")))
+    if not limits.admit_request(product, rate_limits.PUBLIC_LOOKUP, client_address(request)):
+        return _track_page(request, product, tracking_no=typed_no, status=429,
+                           notice=Notice("error", "查询过于频繁", TOO_MANY_LOOKUPS))
+    wanted = int(document_id) if document_id.isdigit() and len(document_id) <= 18 else 0
+    document = complainant_document(session, wanted, typed_code, tracking_key=product.tracking_key,
+                                    tracking_no=typed_no)
+    if document is None:
+        return _track_page(request, product, tracking_no=typed_no, status=404,
+                           notice=Notice("error", "未找到", NOT_FOUND))
+    return pdf_response(session, product, document)

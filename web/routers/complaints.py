@@ -147,7 +147,8 @@ def get_complaint(complaint_id: Id, principal: StaffUser, session: SessionDep, p
     regulator that may handle complaints about businesses on the platform (Order 20 art. 12)."""
     complaint = viewable_complaint(session, complaint_id, principal)
     detail = queries.complaint_detail(session, complaint, product.clock.now(), principal.agency_id)
-    return with_platform(session, complaint, detail)
+    return {**with_platform(session, complaint, detail), "archived_at": complaint.archived_at,
+            "archive_sha256": complaint.archive_sha256}
 
 
 @router.post("/complaints/{complaint_id}/designate", response_model=DesignationOut)
