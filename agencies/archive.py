@@ -33,7 +33,6 @@ from agencies.blobs import BlobStore, sha256_of
 from agencies.case_file_pages import (
     IndexRow,
     Line,
-    chinese_day,
     chinese_time,
     describe,
     facts_pdf,
@@ -44,7 +43,7 @@ from agencies.case_file_pages import (
 )
 from agencies.regions import ancestors, region_name
 from agencies.tables import Agency, Attachment, Case, Complaint, ComplaintAgency, Document, User
-from engine.clock import SHANGHAI
+from engine.clock import SHANGHAI, chinese_date
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
 from engine.errors import Conflict
 
@@ -131,9 +130,9 @@ def build_case_file(session: Session, blobs: BlobStore, complaint: Complaint, no
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     facts = facts_pdf(complaint.tracking_no, _facts(session, complaint, agencies, now), complaint.description, now)
     timeline = timeline_pdf(complaint.tracking_no, _timeline(session, complaint, agencies), now)
-    day = chinese_day(now)
+    day = chinese_date(now)
     entries = [
-        _Entry(FACTS_NAME, facts.data, IndexRow("案件信息", "投诉登记", chinese_day(complaint.received_at),
+        _Entry(FACTS_NAME, facts.data, IndexRow("案件信息", "投诉登记", chinese_date(complaint.received_at),
                                                 f"{facts.pages}页")),
         _Entry(TIMELINE_NAME, timeline.data, IndexRow("办理记录", "系统审计记录", day, f"{timeline.pages}页")),
         *_documents(session, blobs, complaint),
@@ -199,7 +198,7 @@ def _documents(session: Session, blobs: BlobStore, complaint: Complaint) -> Iter
             raise Conflict(f"文书 {doc.doc_no} 的文件缺失，不能归档 / the PDF of document {doc.doc_no} is missing")
         pdf = data if data is not None else render_html_pdf(doc.html)  # not rendered yet: from its fixed text
         name = f"{DOCUMENTS_DIR}/{safe_name(f'{doc.doc_no} {doc.title}')}.pdf"
-        yield _Entry(name, pdf, IndexRow(doc.title, doc.doc_no, chinese_day(doc.created_at), size_text(len(pdf))))
+        yield _Entry(name, pdf, IndexRow(doc.title, doc.doc_no, chinese_date(doc.created_at), size_text(len(pdf))))
 
 
 def _evidence(session: Session, blobs: BlobStore, complaint: Complaint) -> Iterable[_Entry]:
@@ -211,7 +210,7 @@ def _evidence(session: Session, blobs: BlobStore, complaint: Complaint) -> Itera
             raise Conflict(f"证据材料 {row.filename} 的文件缺失，不能归档 / the file of attachment {row.id} is missing")
         source = "投诉人提交" if row.uploaded_by == "public" else f"{row.uploaded_by} 上传"
         yield _Entry(f"{EVIDENCE_DIR}/{n:02d} {safe_name(row.filename)}", data,
-                     IndexRow(f"证据材料：{row.filename}", source, chinese_day(row.uploaded_at), size_text(len(data))))
+                     IndexRow(f"证据材料：{row.filename}", source, chinese_date(row.uploaded_at), size_text(len(data))))
 
 
 def _region(code: str) -> str:
@@ -252,7 +251,7 @@ def _facts(session: Session, complaint: Complaint, agencies: dict[int, Agency],
         ("平台经营者统一社会信用代码", complaint.business_platform_uscc or ""),
         ("事项", complaint.subject),
         ("涉及金额", amount),
-        ("发生日期", chinese_day(complaint.occurred_on)),
+        ("发生日期", chinese_date(complaint.occurred_on)),
         ("办结时间", chinese_time(ended) if ended else ""),
         ("关联案件", cases),
         ("归档时间", chinese_time(now)),

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from html import escape
 from typing import Any
 
 from agencies.pdf import Rendered, render
-from engine.clock import SHANGHAI
+from engine.clock import SHANGHAI, chinese_date
 
 FONT = "Noto Serif CJK SC"
 STYLE = f"""
@@ -41,17 +41,9 @@ DEADLINE_STEPS = {"reminder": "期限提醒", "overdue": "已超期，已通知�
 NOTE_FIELDS = ("reason", "summary", "result", "explanation", "agreement_text", "offer")
 
 
-def chinese_day(value: datetime | date | None) -> str:
-    """2026年12月1日 (in China's time zone); empty for none."""
-    if value is None:
-        return ""
-    day = value.astimezone(SHANGHAI).date() if isinstance(value, datetime) else value
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def chinese_time(value: datetime) -> str:
     """2026年12月1日 09:30 (China time)."""
-    return f"{chinese_day(value)} {value.astimezone(SHANGHAI):%H:%M}"
+    return f"{chinese_date(value)} {value.astimezone(SHANGHAI):%H:%M}"
 
 
 def render_pdf(title: str, body: str, at: datetime) -> Rendered:
@@ -87,7 +79,7 @@ def index_pdf(tracking_no: str, subject: str, agency: str, rows: Sequence[IndexR
     table = _table(["序号", "文件名称", "文号/来源", "日期", "页数/大小"],
                    [[str(n), r.name, r.source, r.day, r.extent] for n, r in enumerate(rows, 1)], "index")
     body = (f"<h1>卷内目录</h1><p class=\"sub\">投诉编号：{escape(tracking_no)}　事项：{escape(subject)}</p>"
-            f"{table}<p>立卷单位：{escape(agency)}　归档日期：{escape(chinese_day(at))}</p>")
+            f"{table}<p>立卷单位：{escape(agency)}　归档日期：{escape(chinese_date(at))}</p>")
     return render_pdf(f"卷内目录 {tracking_no}", body, at)
 
 

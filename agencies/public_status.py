@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -30,7 +30,7 @@ from agencies.labels import kind_label, status_label
 from agencies.tables import Agency, Complaint
 from agencies.vocab import ComplaintStatus
 from engine.bpmn.loader import SpecBundle
-from engine.clock import SHANGHAI
+from engine.clock import SHANGHAI, chinese_date
 from engine.db.tables import AuditEvent, OpenTask, ProcessInstance
 from engine.deadlines.rules import base_rule
 from engine.specs import SpecCache
@@ -84,16 +84,6 @@ class PublicView:
     received_at: datetime
     updated_at: datetime
     milestones: list[Milestone]
-
-
-def chinese_day(value: datetime) -> str:
-    """``2026年11月27日`` (the day in China)."""
-    day = value.astimezone(SHANGHAI).date()
-    return _day(day)
-
-
-def _day(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def public_view(session: Session, complaint: Complaint, specs: SpecCache) -> PublicView:
@@ -166,9 +156,9 @@ def _next_step(complaint: Complaint, leading: OpenTask | None, step: Step | None
     if due_at is None:
         return f"承办单位正在办理「{leading.title}」，有进展时将告知您", None
     if step is not None:
-        sentence = step.sentence.format(due=chinese_day(due_at))
+        sentence = step.sentence.format(due=chinese_date(due_at))
     else:
-        sentence = f"承办单位正在办理「{leading.title}」，将于 {chinese_day(due_at)} 前完成"
+        sentence = f"承办单位正在办理「{leading.title}」，将于 {chinese_date(due_at)} 前完成"
     if leading.suspended_at is not None:
         sentence += SUSPENDED_NOTE
     elif leading.provisional:

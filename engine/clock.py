@@ -6,7 +6,7 @@ passed in at wiring time, so tests move time instead of sleeping. All values are
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -48,3 +48,12 @@ def ensure_aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"时间须带时区（如 +08:00）/ naive datetime {value!r}: a timezone is required")
     return value
+
+
+def chinese_date(value: datetime | date | None) -> str:
+    """``2026年11月27日``: a date as Chinese documents and pages write it (an instant's day in China);
+    empty for no date."""
+    if value is None:
+        return ""
+    day = value.astimezone(SHANGHAI).date() if isinstance(value, datetime) else value
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -27,10 +27,11 @@ from agencies.regions import region_name
 from agencies.tables import Business
 from complaintflow.services import businesses as service
 from complaintflow.wiring import Product
+from engine.clock import chinese_date
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from web.deps import MAX_ID, ProductDep, SessionDep
 from web.pages.admin_business_forms import USERNAME, Checked, business_values, check_business, check_user, user_values
-from web.pages.render import admin_refusal, chinese_date, error_page, page, stale_form
+from web.pages.render import admin_refusal, error_page, page, stale_form
 from web.pages.sessions import SignedIn, SignedInDep, is_https, same_token
 from web.security import ALGORITHM
 

@@ -25,12 +25,12 @@ from agencies.odr import pending_offer
 from agencies.public_status import public_view
 from agencies.tables import Complaint
 from complaintflow.wiring import Product
-from engine.clock import SHANGHAI
+from engine.clock import SHANGHAI, chinese_date
 from engine.runner import TaskView
 from web import queries
 from web.deps import MAX_ID, Principal, ProductDep, SessionDep
 from web.pages.inbox import deadline_state
-from web.pages.render import chinese_date, error_page, is_business, page, to_login
+from web.pages.render import error_page, is_business, page, to_login
 from web.pages.sessions import SignedIn, SignedInDep
 from web.pages.timeline import Entry, when
 

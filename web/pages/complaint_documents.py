@@ -15,8 +15,8 @@ from agencies.complaints import is_involved
 from agencies.documents import complaint_documents, document_pdf, filename_of
 from agencies.tables import Document
 from complaintflow.wiring import Product
+from engine.clock import chinese_date
 from engine.errors import NotFound
-from web.pages.render import chinese_date
 from web.uploads import content_disposition
 
 NOT_FOUND = "未找到文书 / document not found"

@@ -19,10 +19,11 @@ from starlette.responses import RedirectResponse, Response
 from agencies.attachments import DOC, DOCX, IMAGE_TYPES, MAX_NOTE, NO_FILE, PDF, PPTX, XLS, XLSX, FileRefused
 from complaintflow.services import attachments
 from complaintflow.wiring import Product
+from engine.clock import chinese_date
 from engine.errors import Conflict, NotFound
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep
-from web.pages.render import chinese, chinese_date, error_page, stale_form, to_login
+from web.pages.render import chinese, error_page, stale_form, to_login
 from web.pages.sessions import SignedIn, SignedInDep, same_token
 from web.uploads import file_response, read_upload
 

@@ -30,13 +30,14 @@ from agencies.regions import ancestors, region_name
 from agencies.tables import Agency, Complaint
 from complaintflow.services import jurisdiction
 from complaintflow.wiring import Product
+from engine.clock import chinese_date
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from web import queries
 from web.deps import MAX_ID, ProductDep, SessionDep
 from web.form_fields import chinese_part
 from web.pages import complaint_archive, complaint_documents, complaint_files
 from web.pages.inbox import deadline_state
-from web.pages.render import chinese_date, error_page, page, staff_only, stale_form, to_login
+from web.pages.render import error_page, page, staff_only, stale_form, to_login
 from web.pages.sessions import SignedIn, SignedInDep, same_token
 from web.pages.timeline import timeline_for, when
 

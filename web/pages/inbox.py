@@ -16,12 +16,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from engine.clock import chinese_date
 from engine.deadlines.calendar import WorkdayCalendar
 from engine.deadlines.ladder import DEFAULT_LADDER, fire_instant
 from engine.task_inbox import AssigneeFilter, InboxQuery, inbox_page, workable_lanes
 from web import queries
 from web.deps import ProductDep, SessionDep
-from web.pages.render import chinese_date, error_page, page, to_login
+from web.pages.render import error_page, page, to_login
 from web.pages.sessions import SignedInDep
 
 router = APIRouter(include_in_schema=False)

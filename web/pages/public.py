@@ -45,12 +45,12 @@ from complaintflow import rate_limits
 from complaintflow.services import attachments, limits, odr
 from complaintflow.services import complaints as intake
 from complaintflow.wiring import Product
-from engine.clock import SHANGHAI
+from engine.clock import SHANGHAI, chinese_date
 from engine.errors import Conflict, InvalidInput
 from web.deps import ProductDep, SessionDep, client_address
 from web.pages import complaint_form, sessions
 from web.pages.complaint_documents import pdf_response
-from web.pages.render import chinese_date, page
+from web.pages.render import page
 from web.security import ALGORITHM
 from web.uploads import read_upload
 
@@ -305,18 +305,27 @@ def track_form(request: Request, product: ProductDep, session: SessionDep) -> Re
     return response
 
 
+def _refused(request: Request, product: Product, csrf_token: str, tracking_no: str, undone: str) -> Response | None:
+    """A tracking-page post refused before it is looked at: a stale or forged form (403; ``undone`` says
+    what did not happen), or too many lookups from this address (429); ``None`` to go on."""
+    if not _genuine(request, product, csrf_token):
+        return _track_page(request, product, tracking_no=tracking_no, status=403, notice=Notice(
+            "error", "请求已失效", f"页面已过期，或无法确认该请求来自本网站的页面，{undone}"))
+    if not limits.admit_request(product, rate_limits.PUBLIC_LOOKUP, client_address(request)):
+        return _track_page(request, product, tracking_no=tracking_no, status=429,
+                           notice=Notice("error", "查询过于频繁", TOO_MANY_LOOKUPS))
+    return None
+
+
 @router.post("/public/track/decision")
 def answer_offer(request: Request, product: ProductDep, session: SessionDep, tracking_no: FormText = "",
                  code: FormText = "", accept: FormText = "", csrf_token: FormText = "") -> Response:
     """Accept or decline the business's settlement offer, then back to the tracking page (PRG): the
     number and code travel in a signed cookie of that path only, never in the URL."""
     typed_no, typed_code = tracking_no.strip()[:MAX_TRACKING_INPUT], code.strip()[:MAX_TRACKING_INPUT]
-    if not _genuine(request, product, csrf_token):
-        return _track_page(request, product, tracking_no=typed_no, status=403, notice=Notice("error", "请求已失效", (
-            "页面已过期，或无法确认该请求来自本网站的页面，您的选择未提交。请重新查询后再作选择。")))
-    if not limits.admit_request(product, rate_limits.PUBLIC_LOOKUP, client_address(request)):
-        return _track_page(request, product, tracking_no=typed_no, status=429,
-                           notice=Notice("error", "操作过于频繁", TOO_MANY_LOOKUPS))
+    refused = _refused(request, product, csrf_token, typed_no, "您的选择未提交。请重新查询后再作选择。")
+    if refused is not None:
+        return refused
     complaint = find_by_tracking(session, typed_no, typed_code, tracking_key=product.tracking_key)
     if complaint is None:
         return _track_page(request, product, tracking_no=typed_no, status=404,
@@ -371,12 +380,8 @@ def track(request: Request, product: ProductDep, session: SessionDep, tracking_n
           code: FormText = "", csrf_token: FormText = "") -> Response:
     """Number and code in the body, never in the URL; a wrong number and a wrong code answer alike."""
     typed = tracking_no.strip()[:MAX_TRACKING_INPUT]
-    if not _genuine(request, product, csrf_token):
-        return _track_page(request, product, tracking_no=typed, status=403, notice=Notice("error", "请求已失效", (
-            "页面已过期，或无法确认该请求来自本网站的页面，本次未查询。请重新输入查询码后再查询。")))
-    if not limits.admit_request(product, rate_limits.PUBLIC_LOOKUP, client_address(request)):
-        return _track_page(request, product, tracking_no=typed, status=429,
-                           notice=Notice("error", "查询过于频繁", TOO_MANY_LOOKUPS))
+    if (refused := _refused(request, product, csrf_token, typed, "本次未查询。请重新输入查询码后再查询。")) is not None:
+        return refused
     errors: dict[str, str] = {}
     if not typed:
         errors["tracking_no"] = "请填写投诉编号"
@@ -401,12 +406,8 @@ def download_document(request: Request, product: ProductDep, session: SessionDep
     """One of the complainant's documents as PDF: number, code and document in the body, never in the URL;
     counted against the lookup limit; a wrong number, code or document answers alike (the tracking page)."""
     typed_no, typed_code = tracking_no.strip()[:MAX_TRACKING_INPUT], code.strip()[:MAX_TRACKING_INPUT]
-    if not _genuine(request, product, csrf_token):
-        return _track_page(request, product, tracking_no=typed_no, status=403, notice=Notice("error", "请求已失效", (
-            "页面已过期，或无法确认该请求来自本网站的页面，文书未下载。请重新查询后再下载。")))
-    if not limits.admit_request(product, rate_limits.PUBLIC_LOOKUP, client_address(request)):
-        return _track_page(request, product, tracking_no=typed_no, status=429,
-                           notice=Notice("error", "查询过于频繁", TOO_MANY_LOOKUPS))
+    if (refused := _refused(request, product, csrf_token, typed_no, "文书未下载。请重新查询后再下载。")) is not None:
+        return refused
     wanted = int(document_id) if document_id.isdigit() and len(document_id) <= 18 else 0
     document = complainant_document(session, wanted, typed_code, tracking_key=product.tracking_key,
                                     tracking_no=typed_no)

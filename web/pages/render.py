@@ -6,7 +6,6 @@ here or by the page handlers (dates already in words, roles in Chinese, names ma
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from engine.clock import SHANGHAI
+from engine.clock import chinese_date
 from web.form_fields import chinese_part
 from web.pages.sessions import SESSION_COOKIE, SignedIn, end_session_cookie
 
@@ -24,14 +23,6 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 PRODUCT_NAME = "消费投诉多部门协同办理平台"
 ROLE_NAMES = {"liaison": "联络员", "supervisor": "负责人", "enforcement": "执法人员", "admin": "管理员",
               "business": "经营者"}
-
-
-def chinese_date(value: datetime | date | None) -> str:
-    """``2026年11月27日`` (the day in China's time zone); empty for no date."""
-    if value is None:
-        return ""
-    day = value.astimezone(SHANGHAI).date() if isinstance(value, datetime) else value
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def chinese(message: str) -> str:

@@ -20,14 +20,14 @@ from starlette.responses import RedirectResponse, Response
 
 from complaintflow.services import tasks as task_actions
 from complaintflow.wiring import Product
-from engine.clock import SHANGHAI
+from engine.clock import SHANGHAI, chinese_date
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from engine.task_inbox import InboxQuery, inbox_page
 from web import queries
 from web import supervision_queries as reads
 from web.deps import ProductDep, SessionDep
 from web.pages.inbox import REMINDER, deadline_state
-from web.pages.render import chinese_date, error_page, page, safe_next, stale_form, to_login
+from web.pages.render import error_page, page, safe_next, stale_form, to_login
 from web.pages.sessions import SignedIn, SignedInDep, same_token
 
 router = APIRouter(include_in_schema=False)

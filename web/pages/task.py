@@ -29,6 +29,7 @@ from agencies.complaints import platform_regulator
 from agencies.tables import Agency
 from complaintflow.services import tasks as task_actions
 from complaintflow.wiring import Product
+from engine.clock import chinese_date
 from engine.errors import Conflict, EngineError, FieldError, Forbidden, InvalidInput, NotFound
 from engine.runner import Actor, TaskView
 from web import queries
@@ -44,7 +45,7 @@ from web.form_fields import (
 )
 from web.pages import business
 from web.pages.inbox import deadline_state
-from web.pages.render import ROLE_NAMES, chinese_date, error_page, page, stale_form, to_login
+from web.pages.render import ROLE_NAMES, error_page, page, stale_form, to_login
 from web.pages.sessions import SESSION_COOKIE, SignedIn, SignedInDep, end_session_cookie, same_token
 from web.pages.timeline import timeline_for
 
