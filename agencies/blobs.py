@@ -8,7 +8,8 @@ SHA-256 of their bytes, so the same bytes are stored once and a stored file neve
 
 Every store writes the file's ``blobs`` row in the caller's transaction: the row is the record that the
 file exists. Bytes a store wrote outside the database for a transaction that then rolled back have no
-row; ``forget_unrecorded`` removes them.
+row; the store registers ``forget_unrecorded`` to run after such a rollback (``engine.uow.on_rollback``),
+so a failed use case leaves no file behind.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from agencies.tables import Blob
 from engine.db.dialect import dialect_insert
+from engine.uow import on_rollback
 
 
 def sha256_of(data: bytes) -> str:
@@ -90,6 +92,7 @@ class DirectoryBlobStore:
     def put(self, session: Session, data: bytes, now: datetime) -> str:
         digest = sha256_of(data)
         target = self.path_of(digest)
+        on_rollback(session, lambda after: self.forget_unrecorded(after, [digest]))
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -146,6 +149,7 @@ class S3BlobStore:
 
     def put(self, session: Session, data: bytes, now: datetime) -> str:
         digest = sha256_of(data)
+        on_rollback(session, lambda after: self.forget_unrecorded(after, [digest]))
         if not self._exists(digest):  # an object is never rewritten: the same key always holds the same bytes
             self.client.put_object(Bucket=self.bucket, Key=digest, Body=data, ContentLength=len(data),
                                    ContentType="application/octet-stream")

@@ -84,33 +84,26 @@ def _tracking_no(product: Product, complaint_id: int) -> str:
 
 
 def _archive(product: Product, complaint_id: int, actor: Actor, *, administrator: bool) -> Archived:
-    stored: list[str] = []
-    try:
-        with product.uow() as uow:
-            session = uow.session
-            complaint = get_complaint(session, complaint_id)
-            if complaint is None:
-                raise NotFound(NOT_FOUND)
-            if not administrator:
-                _check_may_archive(session, complaint, actor)
-            refuse_if_archived(complaint)
-            if case_files.process_ended_at(session, complaint) is None:
-                raise Conflict(NOT_ENDED)
-            now = product.clock.now()
-            built = case_files.build_case_file(session, product.blobs, complaint, now)
-            stored.append(product.blobs.put(session, built.data, now))
-            case_files.mark_archived(session, complaint, built.sha256, now)
-            audit.record(session, actor=actor.username, action=case_files.AUDIT_ACTION, at=now,
-                         agency_code=actor.agency_code, instance_id=complaint.process_instance_id,
-                         complaint_id=complaint.id,
-                         details={"sha256": built.sha256, "size": len(built.data), "entries": built.names})
-            uow.commit()
-            return Archived(complaint.id, complaint.tracking_no, now, built.sha256, len(built.data))
-    except BaseException:
-        if stored:  # bytes a file store wrote outside the rolled-back transaction
-            with product.reader() as uow:
-                product.blobs.forget_unrecorded(uow.session, stored)
-        raise
+    with product.uow() as uow:  # a rollback removes the case file's bytes again (the blob store's hook)
+        session = uow.session
+        complaint = get_complaint(session, complaint_id)
+        if complaint is None:
+            raise NotFound(NOT_FOUND)
+        if not administrator:
+            _check_may_archive(session, complaint, actor)
+        refuse_if_archived(complaint)
+        if case_files.process_ended_at(session, complaint) is None:
+            raise Conflict(NOT_ENDED)
+        now = product.clock.now()
+        built = case_files.build_case_file(session, product.blobs, complaint, now)
+        product.blobs.put(session, built.data, now)
+        case_files.mark_archived(session, complaint, built.sha256, now)
+        audit.record(session, actor=actor.username, action=case_files.AUDIT_ACTION, at=now,
+                     agency_code=actor.agency_code, instance_id=complaint.process_instance_id,
+                     complaint_id=complaint.id,
+                     details={"sha256": built.sha256, "size": len(built.data), "entries": built.names})
+        uow.commit()
+        return Archived(complaint.id, complaint.tracking_no, now, built.sha256, len(built.data))
 
 
 def _check_may_archive(session: Session, complaint: Complaint, actor: Actor) -> None:

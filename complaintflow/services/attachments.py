@@ -5,7 +5,7 @@ Only the agencies involved in a complaint see or add its evidence; to anyone els
 answer ``NotFound``, like missing ones. A file is checked (size, type by content, name) before anything is
 stored; the bytes go to the product's blob store and the ``attachments`` row and audit event are written in
 one unit of work. When that unit of work fails, the bytes a file store wrote for it are removed again
-(``BlobStore.forget_unrecorded``): no file without a row, no row without a file.
+(the blob store removes its bytes after a rollback): no file without a row, no row without a file.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from agencies.attachments import (
     limit_bytes,
     note_of,
 )
-from agencies.blobs import BlobStore, sha256_of
+from agencies.blobs import BlobStore
 from agencies.complaints import is_involved, refuse_if_archived
 from agencies.repository import get_agency_by_code, get_complaint
 from agencies.tables import Agency, Attachment, Complaint
@@ -72,13 +72,6 @@ def size_limit(product: Product) -> int:
     return limit_bytes(product.settings.complaintflow_max_attachment_mb)
 
 
-def forget(product: Product, written: Sequence[str]) -> None:
-    """Remove the bytes written for a unit of work that did not commit (those of files with no row)."""
-    if written:
-        with product.uow() as uow:
-            product.blobs.forget_unrecorded(uow.session, written)
-
-
 def _involved_complaint(session: Session, complaint_id: int, actor: Actor) -> tuple[Complaint, Agency]:
     agency = get_agency_by_code(session, actor.agency_code) if actor.agency_code else None
     complaint = get_complaint(session, complaint_id) if agency is not None else None
@@ -94,33 +87,23 @@ def attach(product: Product, complaint_id: int, filename: str, data: bytes, note
     agency is not involved in, or a ``task_id`` that is not an open task of it; ``Conflict`` once archived."""
     checked = check_file(filename, data, size_limit(product))
     text = note_of(note)
-    written: list[str] = []
-    committed = False
-    try:
-        with product.uow() as uow:
-            session = uow.session
-            complaint, agency = _involved_complaint(session, complaint_id, actor)
-            refuse_if_archived(complaint)
-            if task_id is not None and session.scalar(select(OpenTask.id).where(
-                    OpenTask.id == task_id, OpenTask.complaint_id == complaint.id)) is None:
-                raise NotFound("未找到任务 / task not found")
-            now = product.clock.now()
-            row = _store(session, product.blobs, written, complaint, checked, text, actor.username, agency, task_id,
-                         now)
-            info = AttachmentInfo.of(row)
-            uow.commit()
-            committed = True
-            return info
-    finally:
-        if not committed:
-            forget(product, written)
+    with product.uow() as uow:
+        session = uow.session
+        complaint, agency = _involved_complaint(session, complaint_id, actor)
+        refuse_if_archived(complaint)
+        if task_id is not None and session.scalar(select(OpenTask.id).where(
+                OpenTask.id == task_id, OpenTask.complaint_id == complaint.id)) is None:
+            raise NotFound("未找到任务 / task not found")
+        now = product.clock.now()
+        row = _store(session, product.blobs, complaint, checked, text, actor.username, agency, task_id, now)
+        info = AttachmentInfo.of(row)
+        uow.commit()
+        return info
 
 
-def _store(session: Session, blobs: BlobStore, written: list[str], complaint: Complaint, checked: CheckedFile,
-           note: str | None, uploaded_by: str, agency: Agency | None, task_id: str | None,
-           now: datetime) -> Attachment:
-    """The bytes in the store (their SHA-256 added to ``written`` first), the row, the audit event."""
-    written.append(sha256_of(checked.data))  # before the store writes anything: a failed put is cleaned up too
+def _store(session: Session, blobs: BlobStore, complaint: Complaint, checked: CheckedFile, note: str | None,
+           uploaded_by: str, agency: Agency | None, task_id: str | None, now: datetime) -> Attachment:
+    """The bytes in the store, the row, the audit event (a rollback removes the bytes again)."""
     digest = blobs.put(session, checked.data, now)
     row = add_attachment(session, complaint_id=complaint.id, checked=checked, sha256=digest, note=note,
                          uploaded_by=uploaded_by, agency_id=agency.id if agency is not None else None,
@@ -151,13 +134,13 @@ def check_intake_files(product: Product, files: Sequence[tuple[str, bytes]]) -> 
     return checked
 
 
-def attach_at_intake(session: Session, blobs: BlobStore, written: list[str], complaint: Complaint,
-                     files: Sequence[CheckedFile], actor: Actor | None, now: datetime) -> list[Attachment]:
+def attach_at_intake(session: Session, blobs: BlobStore, complaint: Complaint, files: Sequence[CheckedFile],
+                     actor: Actor | None, now: datetime) -> list[Attachment]:
     """The submission's evidence, in the transaction that registers the complaint (``actor`` ``None``: the
     public form, recorded as uploaded by ``public``; staff: their agency)."""
     agency = get_agency_by_code(session, actor.agency_code) if actor is not None and actor.agency_code else None
     uploader = actor.username if actor is not None else PUBLIC_UPLOADER
-    return [_store(session, blobs, written, complaint, checked, None, uploader, agency, None, now)
+    return [_store(session, blobs, complaint, checked, None, uploader, agency, None, now)
             for checked in files]
 
 

@@ -38,34 +38,26 @@ def submit(product: Product, payload: dict[str, Any], actor: Actor | None, *, id
     now = product.clock.now()
     evidence = attachments.check_intake_files(product, files) if files else []
     guard = SubmissionGuard.for_request(payload, actor.username if actor is not None else None, idempotency_key)
-    written: list[str] = []  # the blobs this submission stored: removed again unless it commits
-    committed = False
     try:
-        try:
-            with product.uow() as uow:
-                first = guard.replay(uow.session, now)
-                if first is not None:
-                    return Replayed(first)
-                data = validate_submission(payload, now, public=guard.public)
-                guard.refuse_duplicate(uow.session, data, now)
-                submitted = submit_complaint(uow.session, product.runner, data, actor=actor, now=now,
-                                             tracking_key=product.tracking_key, link_business=False)
-                attachments.attach_at_intake(uow.session, product.blobs, written, submitted.complaint, evidence,
-                                             actor, now)
-                guard.remember(uow.session, submitted, now, render)
-                link_complaint(uow.session, submitted.complaint, now)  # last: a new business's row stays locked
-                uow.commit()
-                committed = True
-                return submitted
-        except IntegrityError:
-            if not guard.stores_rows:
-                raise
-            # a twin request committed the same key first (PostgreSQL let this insert wait for it)
-            with product.uow() as uow:
-                first = guard.after_race(uow.session, now)
-            if first is None:
-                raise
-            return Replayed(first)
-    finally:
-        if not committed:
-            attachments.forget(product, written)
+        with product.uow() as uow:
+            first = guard.replay(uow.session, now)
+            if first is not None:
+                return Replayed(first)
+            data = validate_submission(payload, now, public=guard.public)
+            guard.refuse_duplicate(uow.session, data, now)
+            submitted = submit_complaint(uow.session, product.runner, data, actor=actor, now=now,
+                                         tracking_key=product.tracking_key, link_business=False)
+            attachments.attach_at_intake(uow.session, product.blobs, submitted.complaint, evidence, actor, now)
+            guard.remember(uow.session, submitted, now, render)
+            link_complaint(uow.session, submitted.complaint, now)  # last: a new business's row stays locked
+            uow.commit()
+            return submitted
+    except IntegrityError:
+        if not guard.stores_rows:
+            raise
+        # a twin request committed the same key first (PostgreSQL let this insert wait for it)
+        with product.uow() as uow:
+            first = guard.after_race(uow.session, now)
+        if first is None:
+            raise
+        return Replayed(first)

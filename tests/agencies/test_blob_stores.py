@@ -150,3 +150,23 @@ def test_the_s3_store_is_chosen_and_configured_from_settings(s3_endpoint: str, d
     assert body == RECEIPT
     with pytest.raises(ValueError, match="COMPLAINTFLOW_S3_BUCKET"):
         blob_store(Settings(database_url=database_url, complaintflow_blob_store="s3"))
+
+
+def test_a_unit_of_work_that_does_not_commit_leaves_no_bytes_behind(
+        kept: Kept, session_factory: sessionmaker[Session]) -> None:
+    """What any use case writes to a store (a document rendered in a transition, an upload, a case file) is
+    removed again when its unit of work ends without a commit, failing or not."""
+    from engine.uow import UnitOfWork
+
+    with pytest.raises(RuntimeError), UnitOfWork(session_factory) as failing:
+        kept.store.put(failing.session, RECEIPT, NOW)
+        raise RuntimeError("the transition failed after the file was written")
+    with UnitOfWork(session_factory) as abandoned:
+        kept.store.put(abandoned.session, b"%PDF-1.7 never committed", NOW)
+    with UnitOfWork(session_factory) as committed:
+        digest = kept.store.put(committed.session, b"%PDF-1.7 kept", NOW)
+        committed.commit()
+    with session_factory() as session:
+        assert [row.sha256 for row in _rows(session)] == [digest]
+    if kept.outside is not None:
+        assert kept.outside() == {digest}
