@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import lxml.html
 import pytest
 from fastapi.testclient import TestClient
+from lxml.html import HtmlElement
 
 from complaintflow.settings import Settings
 from tests.api.conftest import PASSWORD, Api
@@ -19,6 +21,23 @@ from web.app import create_app
 from web.pages.sessions import SESSION_COOKIE
 
 CSRF_FIELD = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)">')
+
+
+def tree(html: str) -> HtmlElement:
+    return lxml.html.fromstring(html)
+
+
+def text(node: HtmlElement) -> str:
+    """The element's text with its whitespace collapsed, as a person reads it."""
+    return " ".join(node.text_content().split())
+
+
+def one(root: HtmlElement, xpath: str) -> HtmlElement:
+    """The one element ``xpath`` finds (the test fails when there are none or several)."""
+    found = root.xpath(xpath)
+    assert len(found) == 1, f"{xpath}: {len(found)} found"
+    element: HtmlElement = found[0]
+    return element
 
 
 def csrf_of(html: str) -> str:

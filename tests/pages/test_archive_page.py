@@ -6,19 +6,10 @@ from __future__ import annotations
 
 import hashlib
 
-import lxml.html
 from lxml.html import HtmlElement
 
 from tests.agencies.test_archive import closed_complaint
-from tests.pages.conftest import Pages, csrf_of
-
-
-def tree(html: str) -> HtmlElement:
-    return lxml.html.fromstring(html)
-
-
-def text(node: HtmlElement) -> str:
-    return " ".join(node.text_content().split())
+from tests.pages.conftest import Pages, csrf_of, text, tree
 
 
 def section(html: str) -> list[HtmlElement]:

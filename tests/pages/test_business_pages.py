@@ -6,13 +6,12 @@ a 403; and the regulator's liaison never sees the business's task."""
 from __future__ import annotations
 
 import httpx
-import lxml.html
 from lxml.html import HtmlElement
 from sqlalchemy import select
 
 from agencies.tables import Complaint
 from notifications.tables import OutboxMessage
-from tests.pages.conftest import Pages, csrf_of
+from tests.pages.conftest import Pages, csrf_of, one, text, tree
 from tests.workflows.scenario import BUSINESS_USER, ID_NUMBER, ODR_BUSINESS
 
 LIAISON = "th-amr.liaison"
@@ -20,21 +19,6 @@ OFFER = "全额退款 3299 元，三个工作日内到账"
 EXPLANATION = "经检测压缩机故障，同意退货"
 STAFF_PAGES = ("/complaints", "/complaints/new", "/supervision", "/supervision/overdue", "/supervision/escalations",
                "/admin/workflows", "/admin/businesses")
-
-
-def tree(html: str) -> HtmlElement:
-    return lxml.html.fromstring(html)
-
-
-def text(node: HtmlElement) -> str:
-    return " ".join(node.text_content().split())
-
-
-def one(root: HtmlElement, xpath: str) -> HtmlElement:
-    found = root.xpath(xpath)
-    assert len(found) == 1, f"{xpath}: {len(found)} found"
-    element: HtmlElement = found[0]
-    return element
 
 
 def against_the_business(pages: Pages) -> Complaint:

@@ -4,20 +4,9 @@ review's transfer field offers the platform's regulator first."""
 
 from __future__ import annotations
 
-import lxml.html
-from lxml.html import HtmlElement
-
-from tests.pages.conftest import Pages, csrf_of
+from tests.pages.conftest import Pages, csrf_of, text, tree
 
 LINQUAN_PLATFORM = "91341221MA2N0Y7K32"  # registered in 临泉县 (341221)
-
-
-def tree(html: str) -> HtmlElement:
-    return lxml.html.fromstring(html)
-
-
-def text(node: HtmlElement) -> str:
-    return " ".join(node.text_content().split())
 
 
 def test_a_parent_supervisor_designates_from_the_complaint_page(pages: Pages) -> None:

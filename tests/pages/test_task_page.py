@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import lxml.html
 from lxml.html import HtmlElement
 
 from engine.clock import SHANGHAI
-from tests.pages.conftest import Pages, csrf_of
+from tests.pages.conftest import Pages, csrf_of, one, text, tree
 from tests.workflows.scenario import ID_NUMBER
 from web.form_fields import form_fields, parse_submission
 
@@ -20,21 +19,6 @@ LIAISON = "th-amr.liaison"
 SUPERVISOR = "th-amr.supervisor"
 LIAISON_NAME = "太和县市场监督管理局联络员"
 SUPERVISOR_NAME = "太和县市场监督管理局负责人"
-
-
-def tree(html: str) -> HtmlElement:
-    return lxml.html.fromstring(html)
-
-
-def text(node: HtmlElement) -> str:
-    return " ".join(node.text_content().split())
-
-
-def one(root: HtmlElement, xpath: str) -> HtmlElement:
-    found = root.xpath(xpath)
-    assert len(found) == 1, f"{xpath}: {len(found)} found"
-    element: HtmlElement = found[0]
-    return element
 
 
 def review_task(pages: Pages) -> tuple[dict[str, Any], str]:
