@@ -37,6 +37,7 @@ sandbox, which a script's ``except Exception`` cannot catch (bare ``except:``, `
 from __future__ import annotations
 
 import ast
+import gc
 import math
 import operator
 import os
@@ -197,11 +198,28 @@ def _resident_bytes() -> int | None:
         return None
 
 
+def _collection_is_not_the_scripts(phase: str, info: dict[str, int]) -> None:
+    """The garbage collector may run a full collection of the whole server's heap while a script runs (it
+    starts wherever an allocation crosses its threshold): that time is not the script's work, so the
+    script's deadline moves by it. The script's own allocations stay bounded by the memory limit."""
+    limits = getattr(sys.gettrace(), "__self__", None)
+    if type(limits) is not _Limits:
+        return
+    if phase == "start":
+        limits.collecting_since = _script_clock()
+    elif limits.collecting_since is not None:
+        limits.deadline += _script_clock() - limits.collecting_since
+        limits.collecting_since = None
+
+
+gc.callbacks.append(_collection_is_not_the_scripts)
+
+
 class _Limits:
     """The clock and memory budget of one evaluation, checked by the tracer on every line of
     sandboxed Python and by every guard (which also run inside C loops, where no line event fires)."""
 
-    __slots__ = ("deadline", "limit", "memory_baseline", "next_memory_check")
+    __slots__ = ("collecting_since", "deadline", "limit", "memory_baseline", "next_memory_check")
 
     def __init__(self, limit: float) -> None:
         now = _script_clock()
@@ -209,6 +227,7 @@ class _Limits:
         self.deadline = now + limit
         self.next_memory_check = now + MEMORY_CHECK_INTERVAL
         self.memory_baseline: int | None = None
+        self.collecting_since: float | None = None
 
     def check(self) -> None:
         now = _script_clock()

@@ -120,3 +120,29 @@ def test_a_slow_product_helper_does_not_count_against_the_scripts_time() -> None
             env.execute("notify_complainant('acceptance')\nn = 0\nwhile True:\n    n += 1", {})
     finally:
         reset_services(token)
+
+
+def test_a_garbage_collection_during_a_script_is_not_charged_to_it() -> None:
+    """A full collection of the server's heap may start inside any script (wherever an allocation crosses
+    the collector's threshold); its time moves the script's deadline instead of timing the script out."""
+    import gc
+    import sys
+
+    from engine.sandbox import _collection_is_not_the_scripts, _Limits
+
+    assert _collection_is_not_the_scripts in gc.callbacks
+    limits = _Limits(0.5)
+    before = limits.deadline
+    previous = sys.gettrace()
+    sys.settrace(limits.local_trace)  # as while a sandboxed script runs in this thread
+    try:
+        _collection_is_not_the_scripts("start", {})
+        spent = time.thread_time() + 0.05
+        while time.thread_time() < spent:  # the collector's work, on this thread's CPU
+            pass
+        _collection_is_not_the_scripts("stop", {})
+    finally:
+        sys.settrace(previous)
+    assert limits.deadline - before >= 0.05
+    _collection_is_not_the_scripts("start", {})  # outside a script: nothing to move, nothing fails
+    _collection_is_not_the_scripts("stop", {})
