@@ -346,11 +346,13 @@ def task_complaint(session: Session, complaint_id: int, agency_id: int) -> TaskC
 # ---- a business's own users -----------------------------------------------------------------------------
 
 
-def business_complaint_page(session: Session, business_id: int, *, limit: int,
-                            offset: int) -> tuple[list[Complaint], int]:
-    """The complaints against the business (``agencies.businesses.complaints_against``), newest receipt
-    first as ``GET /api/v1/business/complaints`` lists them, and how many there are."""
+def business_complaint_page(session: Session, business_id: int, *, limit: int, offset: int,
+                            status: str | None = None) -> tuple[list[Complaint], int]:
+    """The complaints against the business (``agencies.businesses.complaints_against``), of ``status`` when
+    given, newest receipt first, and how many there are: the business's API and pages list the same."""
     query = complaints_against(business_id)
+    if status:
+        query = query.where(Complaint.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
                            .limit(limit).offset(offset)).all()

@@ -16,15 +16,8 @@ from agencies.tables import Complaint
 from engine.db.tables import DeadlineStep, OpenTask
 from notifications.tables import OutboxMessage
 from tests.workflows.scenario import Scenario
+from tests.workflows.test_reference_contract import GROUNDS
 
-GROUNDS = {
-    "not_competent": "不属于职责或无处理权限",
-    "handled_elsewhere": "法院、仲裁、行政机关或调解组织已受理或处理",
-    "not_consumer_dispute": "非生活消费或不能证明存在争议",
-    "over_three_years": "超过三年",
-    "missing_materials": "未提供规定材料",
-    "other_legal": "法律法规规章规定的其他情形",
-}
 CONSENT = {"complainant_consent": True, "business_consent": True, "consent_how": "电话征求双方意见"}
 AGREEMENT = {"outcome": "agreement", "summary": "双方达成一致", "agreement_text": "商家退款 3299 元",
              "violation_found": False}

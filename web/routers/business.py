@@ -10,33 +10,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
-from agencies.businesses import complaint_against, complaints_against
 from agencies.labels import category_label, kind_label, status_label
-from agencies.masking import PersonalField, Relationship, complainant_name_for, mask_personal_data
 from agencies.tables import Agency, Complaint
 from engine.errors import NotFound
+from web import queries
 from web.deps import WORD, BusinessUser, Id, SessionDep
 from web.schemas import BusinessComplaintDetail, BusinessComplaintPage, BusinessComplaintSummary
 
 router = APIRouter(prefix="/api/v1/business", tags=["business"])
 
 
-def _seen(complaint: Complaint) -> dict[PersonalField, str | None]:
-    return mask_personal_data({PersonalField.PHONE: complaint.complainant_phone,
-                               PersonalField.EMAIL: complaint.complainant_email}, Relationship.BUSINESS)
-
-
 def _summary(complaint: Complaint) -> dict[str, Any]:
-    seen = _seen(complaint)
+    seen = queries.business_seen(complaint)
     return {"id": complaint.id, "tracking_no": complaint.tracking_no, "kind": complaint.kind,
             "kind_label": kind_label(complaint.kind), "status": complaint.status,
             "status_label": status_label(complaint.status), "category": complaint.category,
             "category_label": category_label(complaint.category), "subject": complaint.subject,
-            "received_at": complaint.received_at,
-            "complainant_name": complainant_name_for(complaint.complainant_name, Relationship.BUSINESS),
-            "complainant_phone": seen[PersonalField.PHONE]}
+            "received_at": complaint.received_at, "complainant_name": seen.name, "complainant_phone": seen.phone}
 
 
 @router.get("/complaints", response_model=BusinessComplaintPage)
@@ -45,12 +36,8 @@ def list_complaints(principal: BusinessUser, session: SessionDep,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> BusinessComplaintPage:
     """The complaints against your business, newest receipt first."""
-    query = complaints_against(principal.business_id)
-    if status_:
-        query = query.where(Complaint.status == status_)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
-                           .limit(limit).offset(offset)).all()
+    rows, total = queries.business_complaint_page(session, principal.business_id, limit=limit, offset=offset,
+                                                  status=status_)
     return BusinessComplaintPage(items=[BusinessComplaintSummary.model_validate(_summary(c)) for c in rows],
                                  total=total)
 
@@ -58,12 +45,12 @@ def list_complaints(principal: BusinessUser, session: SessionDep,
 @router.get("/complaints/{complaint_id}", response_model=BusinessComplaintDetail)
 def get_complaint(complaint_id: Id, principal: BusinessUser, session: SessionDep) -> BusinessComplaintDetail:
     """A complaint against your business: what it is about and who handles it; the complainant masked."""
-    complaint = complaint_against(session, principal.business_id, complaint_id)
+    complaint = queries.business_complaint(session, principal.business_id, complaint_id)
     if complaint is None:
         raise NotFound("未找到投诉 / complaint not found")
     agency = session.get(Agency, complaint.competent_agency_id) if complaint.competent_agency_id else None
     return BusinessComplaintDetail.model_validate({
-        **_summary(complaint), "complainant_email": _seen(complaint)[PersonalField.EMAIL],
+        **_summary(complaint), "complainant_email": queries.business_seen(complaint).email,
         "handling_agency": agency.name if agency is not None else None,
         "business_name": complaint.business_name, "business_address": complaint.business_address,
         "business_platform": complaint.business_platform, "description": complaint.description,
